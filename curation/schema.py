@@ -64,7 +64,8 @@ EXAMPLE_SCHEMA = pa.schema(
         # Source metadata
         pa.field("dataset_src", pa.string()),  # LVD-2M: hdvg | panda70m | internvid | webvid
         pa.field("motion_score", pa.float64()),  # LVD-2M `total score` (mean optical flow)
-        pa.field("duration_s", pa.float64()),  # clip length (LVD-2M video_time) or source video length
+        pa.field("duration_s", pa.float64()),  # length of the source video, when the dump states it
+        pa.field("clip_duration_s", pa.float64()),  # clip length as the dump states it (LVD-2M video_time)
         pa.field("status", pa.string()),  # YouDescribe videos_youtube_status; "" when blank in the dump
         pa.field("license", pa.string(), nullable=False),  # licence tag of the source dataset
         # LVD-2M HDVG extras: the big clip the scene cut lives in, and the cut in its frames (-1 = to the end)
@@ -103,7 +104,11 @@ QUARANTINE_REASONS = {
     "duplicate_key": "the record's natural key was already seen earlier in the same source",
 }
 
-REJECT_SCHEMA = EXAMPLE_SCHEMA.append(pa.field("reject_reasons", pa.list_(pa.string()), nullable=False))
+# The filter stage adds what it measured, so later stages and the report need not redo it.
+FILTERED_SCHEMA = EXAMPLE_SCHEMA.append(pa.field("word_count", pa.int64(), nullable=False)).append(
+    pa.field("language", pa.string(), nullable=False)  # langdetect label ("en", "es", ...) or "unknown"
+)
+REJECT_SCHEMA = FILTERED_SCHEMA.append(pa.field("reject_reasons", pa.list_(pa.string()), nullable=False))
 
 
 def raw_hash(parts: Iterable[str | None]) -> str:
