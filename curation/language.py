@@ -101,25 +101,29 @@ class LanguageCache:
             mine = pl.col("detector") == detector_id
             self.table = stored.filter(mine).drop("detector")
             self._other = stored.filter(~mine)
-        self._new: list[pl.DataFrame] = []
+        self.changed = False
 
     def lookup(self, hashes: pl.Series) -> pl.Series:
         frame = pl.DataFrame({"text_hash": hashes})
-        known = pl.concat([self.table, *self._new]) if self._new else self.table
-        return frame.join(known, on="text_hash", how="left", maintain_order="left").get_column("language")
+        return frame.join(self.table, on="text_hash", how="left", maintain_order="left").get_column("language")
 
     def add(self, hashes: Sequence[str], languages: Sequence[str]) -> None:
-        if hashes:
-            self._new.append(pl.DataFrame({"text_hash": list(hashes), "language": list(languages)}))
+        if not hashes:
+            return
+        new = pl.DataFrame({"text_hash": list(hashes), "language": list(languages)})
+        known = self.table.get_column("text_hash").implode()
+        new = new.unique("text_hash", keep="first", maintain_order=True).filter(~pl.col("text_hash").is_in(known))
+        self.table = pl.concat([self.table, new])
+        self.changed = True
 
     def save(self) -> None:
-        if not self.path:
+        """Write the cache (sorted, so the file is identical whatever order texts came in)."""
+        if not self.path or (not self.changed and self.path.is_file()):
             return
-        merged = pl.concat([self.table, *self._new]).unique("text_hash", keep="first").sort("text_hash")
-        stored = pl.concat([self._other, merged.select(pl.lit(self.detector_id).alias("detector"), pl.all())])
+        mine = self.table.select(pl.lit(self.detector_id).alias("detector"), pl.all())
+        stored = pl.concat([self._other, mine]).sort("detector", "text_hash")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        stored.sort("detector", "text_hash").write_parquet(self.path, compression="zstd")
-        self.table, self._new = merged, []
+        stored.write_parquet(self.path, compression="zstd")
 
 
 def langdetect_id(seed: int) -> str:
@@ -152,12 +156,16 @@ def identify_languages(
         .otherwise(pl.col("language"))
         .alias("language")
     )
-    screened = english_screen(frame.get_column("text"), min_words) & frame.get_column("language").is_null()
+    # Screen only what is still unlabelled: on a warm rerun that is nothing.
+    unlabelled = frame.get_column("language").is_null()
+    screened = pl.Series("screened", [False] * frame.height, dtype=pl.Boolean)
+    if unlabelled.any():
+        screened = english_screen(frame.get_column("text"), min_words) & unlabelled
     frame = frame.with_columns(
         pl.when(screened).then(pl.lit("en")).otherwise(pl.col("language")).alias("language")
     )
     todo = frame.filter(pl.col("language").is_null()).unique("text_hash", keep="first", maintain_order=True)
-    labels = detect_languages_with_langdetect(todo.get_column("text").to_list(), seed, workers)
+    labels = detect_languages_with_langdetect(todo.get_column("text").to_list(), seed, workers) if todo.height else []
     cache.add(todo.get_column("text_hash").to_list(), labels)
     screened_rows = frame.filter(screened & ~pl.col("short"))
     cache.add(screened_rows.get_column("text_hash").to_list(), ["en"] * screened_rows.height)

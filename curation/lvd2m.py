@@ -200,7 +200,7 @@ def _normalize_block(
 
     # Duplicate clip keys: the first occurrence (within the release, across files) wins.
     duplicate = pl.col("_reason").is_null() & (
-        ~pl.col("key").is_first_distinct() | pl.col("key").is_in(seen_keys.keys)
+        ~pl.col("key").is_first_distinct() | pl.col("key").is_in(seen_keys.keys.implode())
     )
     parsed = parsed.with_columns(
         pl.when(duplicate).then(pl.lit("duplicate_key")).otherwise(pl.col("_reason")).alias("_reason"),
