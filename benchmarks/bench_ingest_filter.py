@@ -193,9 +193,9 @@ def main() -> None:
     results = {"rows": args.rows, "csv_gib": round(dump.stat().st_size / 2**30, 2)}
     results["ingest"] = run_stage(workdir, "stages/ingest_lvd2m.py")
     results["filter_cold"] = run_stage(workdir, "stages/filter.py")
-    funnel = json.loads((workdir / "reports/metrics/funnel.json").read_text())["sources"]["lvd2m"]
+    languages = json.loads((workdir / "data/interim/filter/languages.json").read_text())["lvd2m"]
     results["filter_warm"] = run_stage(workdir, "stages/filter.py")
-    results["language_identified_by_cold_run"] = funnel["language_identified_by"]
+    results["language_identified_by_cold_run"] = languages["language_identified_by"]
     results["english_screen"] = english_screen_agreement(dump)
     for name in ("ingest", "filter_cold", "filter_warm"):
         results[name]["rows_per_s"] = round(args.rows / results[name]["wall_s"])

@@ -75,7 +75,7 @@ class IngestResult:
         return counts
 
     def metrics(self) -> dict[str, Any]:
-        """`{"files": {raw_file: counts}, "total": counts}` for reports/metrics/ingest_<source>.json.
+        """`{"files": {raw_file: counts}, "total": counts}` for data/interim/ingest/<source>/counts.json.
 
         counts = {raw_records, records_used, quarantined, examples, quarantine_reasons: {reason: n}},
         the same shape as the LVD-2M ingest's metrics.

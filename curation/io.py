@@ -176,6 +176,23 @@ def _arrow_error(path: Path, err: Exception) -> InputFileError:
     return InputFileError(path, f"cannot be parsed as CSV ({message})", "export the dump as comma-separated UTF-8 CSV")
 
 
+def find_inputs(directory: str | Path, pattern: str, where: str) -> list[Path]:
+    """The files under `directory` matching a glob `pattern`, sorted; `where` names the params keys.
+
+    Raw dumps are given as a folder plus a pattern (not a file list) so that dvc.yaml can
+    depend on the folder: adding a file to it reruns the ingest.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputFileError(directory, "folder not found", f"check {where}.dir in params.yaml")
+    paths = sorted(p for p in directory.glob(pattern) if p.is_file())
+    if not paths:
+        raise InputFileError(
+            directory, f"no file matches {pattern!r}", f"check {where}.pattern in params.yaml, or add the dump files"
+        )
+    return paths
+
+
 def write_parquet(table: pa.Table, path: str | Path) -> None:
     """Write a table deterministically (same rows in, same bytes out)."""
     path = Path(path)

@@ -118,7 +118,7 @@ def read_yuwa_csv(path: str | Path) -> ClipFile:
         raise InputFileError(
             path,
             f"has no transcripts (no {CSV_TEXT_FIELD!r} column): this is the untranscribed YuWA export",
-            "use the transcribed export, premium_transcribed_audio_clips_english.csv, in ingest.youdescribe.csv_files",
+            "use the transcribed export, premium_transcribed_audio_clips_english.csv, under ingest.youdescribe.dir",
         )
     batch = read_csv_records(
         path,
@@ -188,7 +188,7 @@ def read_api_json(path: str | Path) -> ClipFile:
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputFileError(path, "file not found", "check ingest.youdescribe.api_json_dir in params.yaml") from None
+        raise InputFileError(path, "file not found", "check ingest.youdescribe.dir and api_json_pattern in params.yaml") from None
     except UnicodeDecodeError as err:
         raise InputFileError(path, f"not UTF-8 text (byte {err.start})", "re-encode the file as UTF-8") from None
     except json.JSONDecodeError as err:

@@ -2,8 +2,9 @@
 
 Reads params `filter` and data/interim/ingest/<source>/examples.parquet; writes
 data/interim/filter/kept.parquet, data/interim/filter/rejects.parquet (with reason codes)
-and the funnel reports/metrics/funnel.json: per source, raw records -> quarantined ->
-examples -> rejected -> kept. Per source, examples = kept + rejected (checked here).
+the funnel reports/metrics/funnel.json (per source, raw records -> quarantined ->
+examples -> rejected -> kept, with reason counts; examples = kept + rejected is checked
+here) and data/interim/filter/languages.json (labels and how they were obtained).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def main() -> None:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
 
     funnel: dict[str, dict[str, object]] = {}
+    details: dict[str, dict[str, object]] = {}  # not metrics: useful to read, too many to compare
     with (
         pq.ParquetWriter(OUT_DIR / "kept.parquet", FILTERED_SCHEMA, compression="zstd") as kept_writer,
         pq.ParquetWriter(OUT_DIR / "rejects.parquet", REJECT_SCHEMA, compression="zstd") as reject_writer,
@@ -44,7 +46,7 @@ def main() -> None:
             examples_path = INGEST_DIR / source / "examples.parquet"
             if not examples_path.is_file():
                 continue
-            ingest = json.loads(Path(f"reports/metrics/ingest_{source}.json").read_text())["total"]
+            ingest = json.loads((INGEST_DIR / source / "counts.json").read_text())["total"]
             counts = {"examples": 0, "kept": 0, "rejected": 0}
             reasons: Counter[str] = Counter()
             languages: Counter[str] = Counter()
@@ -81,13 +83,17 @@ def main() -> None:
                 "raw_records": ingest["raw_records"],
                 "quarantined": ingest["quarantined"],
                 **counts,
+                "quarantined_by_reason": ingest["quarantine_reasons"],
                 "rejected_by_reason": dict(sorted(reasons.items())),
+            }
+            details[source] = {
                 "languages": dict(sorted(languages.items())),
                 "language_identified_by": dict(sorted(how_identified.items())),
             }
     cache.save()
     totals = {key: sum(int(f[key]) for f in funnel.values()) for key in ("raw_records", "quarantined", "examples", "kept", "rejected")}  # type: ignore[arg-type]
     write_json({"total": totals, "sources": funnel}, FUNNEL)
+    write_json(details, OUT_DIR / "languages.json")
 
 
 if __name__ == "__main__":

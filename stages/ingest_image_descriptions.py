@@ -2,7 +2,7 @@
 
 Reads params `ingest.image_descriptions`; writes
 data/interim/ingest/image_descriptions/{examples,quarantine}.parquet and the counts
-reports/metrics/ingest_image_descriptions.json (per file and total:
+data/interim/ingest/image_descriptions/counts.json (per file and total:
 raw_records == records_used + quarantined, examples, quarantine_reasons).
 """
 
@@ -14,17 +14,18 @@ from tqdm import tqdm
 
 from curation.bookkeeping import IngestResult
 from curation.image_descriptions import read_image_descriptions
-from curation.io import load_params, write_json, write_parquet
+from curation.io import find_inputs, load_params, write_json, write_parquet
 
 OUT_DIR = Path("data/interim/ingest/image_descriptions")
-METRICS = Path("reports/metrics/ingest_image_descriptions.json")
+COUNTS = OUT_DIR / "counts.json"  # per file and total; the filter stage folds the totals into the funnel
 
 
 def main() -> None:
     params = load_params()["ingest"]["image_descriptions"]
     result = IngestResult()
     seen_keys: set[str] = set()  # an image described in two files is kept once, where first read
-    for path in tqdm(params["files"], desc="image_descriptions", unit=" file"):
+    paths = find_inputs(params["dir"], params["pattern"], "ingest.image_descriptions")
+    for path in tqdm(paths, desc="image_descriptions", unit=" file"):
         described = read_image_descriptions(
             path,
             text_field=params["text_field"],
@@ -41,7 +42,7 @@ def main() -> None:
         )
     write_parquet(result.examples_table(), OUT_DIR / "examples.parquet")
     write_parquet(result.quarantine_table(), OUT_DIR / "quarantine.parquet")
-    write_json(result.metrics(), METRICS)
+    write_json(result.metrics(), COUNTS)
 
 
 if __name__ == "__main__":

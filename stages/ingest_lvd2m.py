@@ -1,7 +1,7 @@
 """Ingest LVD-2M release CSVs into the normalized schema.
 
 Reads params `ingest.lvd2m`; writes data/interim/ingest/lvd2m/{examples,quarantine}.parquet
-and the counts reports/metrics/ingest_lvd2m.json (per file and total:
+and the counts data/interim/ingest/lvd2m/counts.json (per file and total:
 raw_records == records_used + quarantined, examples, quarantine_reasons).
 Streams block by block, so memory stays flat on a 2-million-row release.
 """
@@ -16,12 +16,12 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from curation.bookkeeping import FileCounts
-from curation.io import load_params, write_json, write_parquet
+from curation.io import find_inputs, load_params, write_json, write_parquet
 from curation.lvd2m import SeenKeys, read_lvd2m_csv
 from curation.schema import EXAMPLE_SCHEMA, QUARANTINE_SCHEMA
 
 OUT_DIR = Path("data/interim/ingest/lvd2m")
-METRICS = Path("reports/metrics/ingest_lvd2m.json")
+COUNTS = OUT_DIR / "counts.json"  # per file and total; the filter stage folds the totals into the funnel
 
 
 def main() -> None:
@@ -31,7 +31,7 @@ def main() -> None:
     per_file: dict[str, FileCounts] = {}
     quarantined: list[pa.Table] = []
     with pq.ParquetWriter(OUT_DIR / "examples.parquet", EXAMPLE_SCHEMA, compression="zstd") as writer:
-        for path in params["files"]:
+        for path in find_inputs(params["dir"], params["pattern"], "ingest.lvd2m"):
             examples = bad = 0
             reasons: Counter[str] = Counter()
             blocks = read_lvd2m_csv(
@@ -56,7 +56,7 @@ def main() -> None:
     total = FileCounts()
     for counts in per_file.values():
         total.add(counts)
-    write_json({"files": {k: c.as_dict() for k, c in per_file.items()}, "total": total.as_dict()}, METRICS)
+    write_json({"files": {k: c.as_dict() for k, c in per_file.items()}, "total": total.as_dict()}, COUNTS)
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def test_non_utf8_file_is_an_input_file_error(tmp_path: Path) -> None:
 
 
 def test_stage_writes_examples_and_metrics(tmp_path: Path) -> None:
-    params = {"ingest": {"image_descriptions": {"files": [str(IIW)], **FIELDS}}}
+    params = {"ingest": {"image_descriptions": {"dir": str(IIW.parent), "pattern": IIW.name, **FIELDS}}}
     (tmp_path / "params.yaml").write_text(json.dumps(params), encoding="utf-8")  # JSON is YAML
     stage = Path(__file__).parents[1] / "stages" / "ingest_image_descriptions.py"
     subprocess.run([sys.executable, str(stage)], cwd=tmp_path, check=True, capture_output=True)
@@ -111,7 +111,7 @@ def test_stage_writes_examples_and_metrics(tmp_path: Path) -> None:
     examples = pq.read_table(tmp_path / "data/interim/ingest/image_descriptions/examples.parquet")
     ids = examples.column("example_id").to_pylist()
     assert ids == sorted(ids) and len(ids) == 400
-    metrics = json.loads((tmp_path / "reports/metrics/ingest_image_descriptions.json").read_text())
+    metrics = json.loads((tmp_path / "data/interim/ingest/image_descriptions/counts.json").read_text())
     assert metrics["total"] == {
         "raw_records": 400,
         "records_used": 400,

@@ -180,7 +180,7 @@ def test_stage_writes_examples_quarantine_and_metrics(tmp_path: Path) -> None:
     ids = examples.column("example_id").to_pylist()
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert pq.read_table(tmp_path / "data/interim/ingest/ad_webvtt/quarantine.parquet").num_rows == 0
-    metrics = json.loads((tmp_path / "reports/metrics/ingest_ad_webvtt.json").read_text())
+    metrics = json.loads((tmp_path / "data/interim/ingest/ad_webvtt/counts.json").read_text())
     assert len(metrics["files"]) == 7
     assert metrics["total"]["raw_records"] == metrics["total"]["records_used"] == 75
     assert metrics["total"]["examples"] == examples.num_rows

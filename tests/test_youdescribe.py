@@ -436,14 +436,17 @@ def test_non_utf8_api_json_is_an_input_file_error(tmp_path: Path) -> None:
 
 
 def test_stage_writes_examples_quarantine_and_metrics(tmp_path: Path) -> None:
-    api_dir = tmp_path / "api_v1"
-    api_dir.mkdir()
+    dump = tmp_path / "dump"
+    api_dir = dump / "api_v1"
+    api_dir.mkdir(parents=True)
+    (dump / YUWA.name).write_bytes(YUWA.read_bytes())
     (api_dir / API_SAMPLE.name).write_bytes(API_SAMPLE.read_bytes())
     params = {
         "ingest": {
             "youdescribe": {
-                "csv_files": [str(YUWA)],
-                "api_json_dir": str(api_dir),
+                "dir": str(dump),
+                "csv_pattern": "*.csv",
+                "api_json_pattern": "api_v1/*.json",
                 "license": LICENSE,
                 "window": WINDOW,
             }
@@ -455,12 +458,12 @@ def test_stage_writes_examples_quarantine_and_metrics(tmp_path: Path) -> None:
 
     examples = pq.read_table(tmp_path / "data/interim/ingest/youdescribe/examples.parquet")
     quarantine = pq.read_table(tmp_path / "data/interim/ingest/youdescribe/quarantine.parquet")
-    metrics = json.loads((tmp_path / "reports/metrics/ingest_youdescribe.json").read_text())
+    metrics = json.loads((tmp_path / "data/interim/ingest/youdescribe/counts.json").read_text())
     assert examples.schema == EXAMPLE_SCHEMA and quarantine.schema == QUARANTINE_SCHEMA
     ids = examples.column("example_id").to_pylist()
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert set(metrics) == {"files", "total"}
-    assert set(metrics["files"]) == {str(YUWA), str(api_dir / API_SAMPLE.name)}
+    assert set(metrics["files"]) == {str(dump / YUWA.name), str(api_dir / API_SAMPLE.name)}
     assert metrics["total"] == {
         "raw_records": 160,
         "records_used": 160,
