@@ -155,7 +155,8 @@ def run_stage(workdir: Path, script: str) -> dict[str, float]:
         raise SystemExit(f"{script} failed:\n{result.stderr[-4000:]}")
     line = [ln for ln in result.stderr.splitlines() if ln.startswith("PEAK_RSS_KB")][-1]
     own_kb, children_kb = (int(x) for x in line.split()[1:])
-    return {"wall_s": wall, "peak_rss_gib": max(own_kb, children_kb) / 2**20}
+    log = [json.loads(ln.split(": ", 1)[1]) for ln in result.stderr.splitlines() if ln.startswith("language labels")]
+    return {"wall_s": wall, "peak_rss_gib": max(own_kb, children_kb) / 2**20, "log": log}
 
 
 def english_screen_agreement(csv_path: Path, sample: int = 3000) -> dict[str, float]:
@@ -193,10 +194,11 @@ def main() -> None:
     results = {"rows": args.rows, "csv_gib": round(dump.stat().st_size / 2**30, 2)}
     results["ingest"] = run_stage(workdir, "stages/ingest_lvd2m.py")
     results["filter_cold"] = run_stage(workdir, "stages/filter.py")
-    languages = json.loads((workdir / "data/interim/filter/languages.json").read_text())["lvd2m"]
     results["filter_warm"] = run_stage(workdir, "stages/filter.py")
-    results["language_identified_by_cold_run"] = languages["language_identified_by"]
+    results["language_identified_by_cold_run"] = results["filter_cold"].pop("log")
     results["english_screen"] = english_screen_agreement(dump)
+    results["ingest"].pop("log")
+    results["language_identified_by_warm_run"] = results["filter_warm"].pop("log")
     for name in ("ingest", "filter_cold", "filter_warm"):
         results[name]["rows_per_s"] = round(args.rows / results[name]["wall_s"])
         results[name]["wall_s"] = round(results[name]["wall_s"], 1)

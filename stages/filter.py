@@ -4,12 +4,13 @@ Reads params `filter` and data/interim/ingest/<source>/examples.parquet; writes
 data/interim/filter/kept.parquet, data/interim/filter/rejects.parquet (with reason codes)
 the funnel reports/metrics/funnel.json (per source, raw records -> quarantined ->
 examples -> rejected -> kept, with reason counts; examples = kept + rejected is checked
-here) and data/interim/filter/languages.json (labels and how they were obtained).
+here) and data/interim/filter/languages.json (language label counts per source).
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -86,10 +87,10 @@ def main() -> None:
                 "quarantined_by_reason": ingest["quarantine_reasons"],
                 "rejected_by_reason": dict(sorted(reasons.items())),
             }
-            details[source] = {
-                "languages": dict(sorted(languages.items())),
-                "language_identified_by": dict(sorted(how_identified.items())),
-            }
+            details[source] = dict(sorted(languages.items()))
+            # How labels were obtained depends on the cache's state, so it is logged, not written
+            # to an output: outputs must not differ between a cold and a warm run.
+            print(f"language labels for {source}: {json.dumps(dict(sorted(how_identified.items())))}", file=sys.stderr)
     cache.save()
     totals = {key: sum(int(f[key]) for f in funnel.values()) for key in ("raw_records", "quarantined", "examples", "kept", "rejected")}  # type: ignore[arg-type]
     write_json({"total": totals, "sources": funnel}, FUNNEL)
