@@ -86,24 +86,23 @@ def detect_languages_with_langdetect(texts: Sequence[str], seed: int, workers: i
 class LanguageCache:
     """text hash -> language label, persisted as Parquet between runs.
 
-    Entries are stored with the identifier of the detector that made them (langdetect's
-    version and seed), and only entries of the current detector are used: changing the seed
-    re-identifies, it never reuses labels made under another one.
+    Only entries of the current detector (langdetect's version and seed) are used, so changing
+    the seed re-identifies rather than reusing labels made under another one. `save` keeps
+    exactly the texts of this run: the file is then a function of the inputs and params alone,
+    and two clean runs give the same DVC hash, whatever ran before.
     """
 
     def __init__(self, path: str | Path | None, detector_id: str):
         self.path = Path(path) if path else None
         self.detector_id = detector_id
         self.table = pl.DataFrame(schema={"text_hash": pl.String, "language": pl.String})
-        self._other = pl.DataFrame(schema={"detector": pl.String, "text_hash": pl.String, "language": pl.String})
         if self.path and self.path.is_file():
             stored = pl.read_parquet(self.path)
-            mine = pl.col("detector") == detector_id
-            self.table = stored.filter(mine).drop("detector")
-            self._other = stored.filter(~mine)
-        self.changed = False
+            self.table = stored.filter(pl.col("detector") == detector_id).drop("detector")
+        self.used: list[pl.Series] = []
 
     def lookup(self, hashes: pl.Series) -> pl.Series:
+        self.used.append(hashes)
         frame = pl.DataFrame({"text_hash": hashes})
         return frame.join(self.table, on="text_hash", how="left", maintain_order="left").get_column("language")
 
@@ -114,14 +113,14 @@ class LanguageCache:
         known = self.table.get_column("text_hash").implode()
         new = new.unique("text_hash", keep="first", maintain_order=True).filter(~pl.col("text_hash").is_in(known))
         self.table = pl.concat([self.table, new])
-        self.changed = True
 
     def save(self) -> None:
-        """Write the cache (sorted, so the file is identical whatever order texts came in)."""
-        if not self.path or (not self.changed and self.path.is_file()):
+        """Write the labels of this run's texts, sorted (identical whatever order texts came in)."""
+        if not self.path:
             return
-        mine = self.table.select(pl.lit(self.detector_id).alias("detector"), pl.all())
-        stored = pl.concat([self._other, mine]).sort("detector", "text_hash")
+        used = pl.concat(self.used).unique() if self.used else pl.Series("text_hash", [], pl.String)
+        mine = self.table.filter(pl.col("text_hash").is_in(used.implode()))
+        stored = mine.select(pl.lit(self.detector_id).alias("detector"), pl.all()).sort("text_hash")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         stored.write_parquet(self.path, compression="zstd")
 

@@ -63,6 +63,20 @@ def test_cache_makes_a_rerun_skip_langdetect(tmp_path: Path, monkeypatch: pytest
     assert path.read_bytes() == cache_file
 
 
+def test_saved_cache_holds_exactly_this_runs_texts(tmp_path: Path) -> None:
+    path = tmp_path / "language.parquet"
+    first = LanguageCache(path, langdetect_id(0))
+    run([TEXTS["es"], TEXTS["fr"]], first)
+    first.save()
+    second = LanguageCache(path, langdetect_id(0))
+    run([TEXTS["fr"], TEXTS["de"]], second)
+    second.save()
+    fresh = LanguageCache(tmp_path / "fresh.parquet", langdetect_id(0))
+    run([TEXTS["de"], TEXTS["fr"]], fresh)
+    fresh.save()
+    assert path.read_bytes() == (tmp_path / "fresh.parquet").read_bytes()
+
+
 def test_cache_entries_of_another_seed_are_not_used(tmp_path: Path) -> None:
     path = tmp_path / "language.parquet"
     cache = LanguageCache(path, langdetect_id(0))
