@@ -110,6 +110,45 @@ FILTERED_SCHEMA = EXAMPLE_SCHEMA.append(pa.field("word_count", pa.int64(), nulla
 )
 REJECT_SCHEMA = FILTERED_SCHEMA.append(pa.field("reject_reasons", pa.list_(pa.string()), nullable=False))
 
+# The score stage adds the score components (curation/scoring.py documents each formula).
+SCORE_FIELDS = [
+    pa.field("sentence_count", pa.int64(), nullable=False),  # sentences in the text
+    pa.field("event_count", pa.int64(), nullable=False),  # timed segments (>= 1: the text itself)
+    pa.field("clip_s", pa.float64()),  # clip length in seconds; null for images
+    pa.field("descriptions_per_min", pa.float64()),  # timed segments per minute of clip; null for images
+    pa.field("idf_mean", pa.float64(), nullable=False),  # mean IDF of the text's distinct words (lexical rarity)
+    pa.field("type_token_ratio", pa.float64(), nullable=False),  # distinct / total words, first 100 words
+    pa.field("stt_artefact_ratio", pa.float64(), nullable=False),  # speech-to-text fillers per word
+    pa.field("quality", pa.float64(), nullable=False),  # 0..1, higher is better
+    pa.field("difficulty", pa.float64(), nullable=False),  # 0..1, higher is harder
+    pa.field("difficulty_bucket", pa.string(), nullable=False),  # score.difficulty_buckets, easiest first
+]
+SCORED_SCHEMA = pa.schema([*FILTERED_SCHEMA, *SCORE_FIELDS])
+
+# Dedup: one row per example that is in a duplicate cluster (singletons are not listed).
+CLUSTER_SCHEMA = pa.schema(
+    [
+        pa.field("cluster_id", pa.string(), nullable=False),  # the representative's example_id
+        pa.field("example_id", pa.string(), nullable=False),
+        pa.field("representative_id", pa.string(), nullable=False),
+        pa.field("is_representative", pa.bool_(), nullable=False),
+        pa.field("match", pa.string(), nullable=False),  # "exact" (same normalized text) or "near" (embedding)
+        pa.field("similarity", pa.float64(), nullable=False),  # cosine to the representative; 1.0 for exact
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("text", pa.string(), nullable=False),
+        pa.field("quality", pa.float64(), nullable=False),
+    ]
+)
+
+# Mixtures: the scored columns plus where the example went.
+MIXTURE_SCHEMA = pa.schema(
+    [
+        *SCORED_SCHEMA,
+        pa.field("split", pa.string(), nullable=False),  # train | val | test, by source video
+        pa.field("curriculum_position", pa.int64(), nullable=False),  # 0-based order within the split file
+    ]
+)
+
 
 def raw_hash(parts: Iterable[str | None]) -> str:
     """Stable lineage hash of a raw record: blake2b-128 over its fields joined by \\x1f."""
