@@ -32,7 +32,7 @@ REJECT_REASONS = {
 
 # Characters that count as ordinary text; anything else counts toward symbol_ratio.
 _NOT_ORDINARY = r"[^\p{L}\p{M}\p{N}\s.,;:!?'\"’‘“”()\[\]\-–—/&%$#@+*=°]"
-_STT_FILLERS = (
+STT_FILLER_PATTERN = (
     r"(?i)\b(?:u+m+|u+h+|e+r+m+|h+m+|mm+|uh-huh|mm-hmm)\b"
     r"|\[(?:inaudible|music|applause|laughter|unintelligible|crosstalk|noise|silence)\]"
     r"|\((?:inaudible|unintelligible)\)"
@@ -103,7 +103,7 @@ def text_measures(text: pl.Expr) -> dict[str, pl.Expr]:
         "repeated_trigram_ratio": pl.when(n_trigrams > 0)
         .then(1.0 - trigrams.list.n_unique() / n_trigrams)
         .otherwise(0.0),
-        "stt_filler_count": text.str.count_matches(_STT_FILLERS),
+        "stt_filler_count": text.str.count_matches(STT_FILLER_PATTERN),
     }
 
 
