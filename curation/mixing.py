@@ -83,24 +83,33 @@ def source_quotas(weights: Mapping[str, float], size: int) -> dict[str, int]:
     return quotas
 
 
-def seeded_key(values: pl.Expr, seed: int) -> pl.Expr:
-    """A stable pseudo-random 64-bit key per value (blake2b of seed + value)."""
-    salt = f"{seed}:"
-    return values.map_elements(
-        lambda v: int.from_bytes(hashlib.blake2b((salt + v).encode(), digest_size=8).digest(), "big") >> 1,
-        return_dtype=pl.Int64,
-    )
+def seeded_key(values: pl.Series, seed: int) -> pl.Series:
+    """A stable pseudo-random 63-bit key per value: blake2b of "<seed>:<value>".
+
+    Not Polars' own hash, which may change between Polars versions: a mixture must be the
+    same wherever and whenever it is rebuilt.
+    """
+    salt = f"{seed}:".encode()
+    keys = [
+        int.from_bytes(hashlib.blake2b(salt + v.encode(), digest_size=8).digest(), "big") >> 1 for v in values.to_list()
+    ]
+    return pl.Series(values.name, keys, dtype=pl.Int64)
 
 
-def assign_split(video_ids: pl.Expr, val_share: float, test_share: float) -> pl.Expr:
+def assign_split(video_ids: pl.Series, val_share: float, test_share: float) -> pl.Series:
     """train / val / test from a hash of the video id (seed-free: stable across mixtures)."""
     unit = seeded_key(video_ids, 0).cast(pl.Float64) / float(2**63)
     return (
-        pl.when(unit < test_share)
-        .then(pl.lit("test"))
-        .when(unit < test_share + val_share)
-        .then(pl.lit("val"))
-        .otherwise(pl.lit("train"))
+        pl.DataFrame({"unit": unit})
+        .select(
+            pl.when(pl.col("unit") < test_share)
+            .then(pl.lit("test"))
+            .when(pl.col("unit") < test_share + val_share)
+            .then(pl.lit("val"))
+            .otherwise(pl.lit("train"))
+            .alias("split")
+        )
+        .to_series()
     )
 
 
@@ -109,7 +118,7 @@ def build_mixture(
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """Sample, split and order a mixture; returns the split frames and the manifest."""
     quotas = source_quotas(config.weights, config.size)
-    keyed = examples.with_columns(seeded_key(pl.col("example_id"), config.seed).alias("_key"))
+    keyed = examples.with_columns(seeded_key(examples.get_column("example_id"), config.seed).alias("_key"))
     chosen, sources = [], {}
     for source in SOURCES:
         available = keyed.filter(pl.col("source") == source)
@@ -121,7 +130,8 @@ def build_mixture(
             "obtained": take,
             "shortfall": quotas[source] - take,
         }
-    mixture = pl.concat(chosen).with_columns(assign_split(pl.col("video_id"), config.val_share, config.test_share).alias("split"))
+    mixture = pl.concat(chosen)
+    mixture = mixture.with_columns(assign_split(mixture.get_column("video_id"), config.val_share, config.test_share))
 
     order = {name: i for i, name in enumerate(buckets)}
     bucket_index = pl.col("difficulty_bucket").replace_strict(order, return_dtype=pl.Int64)

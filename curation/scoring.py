@@ -44,13 +44,18 @@ _WORD = r"[\p{L}\p{N}']+"
 def score_examples(
     frame: pl.DataFrame, target_words: Mapping[str, float], buckets: Sequence[str]
 ) -> pl.DataFrame:
-    """Add the components, `quality`, `difficulty` and `difficulty_bucket` to filtered examples."""
+    """Add the components, `quality`, `difficulty` and `difficulty_bucket` to filtered examples.
+
+    `frame` needs the columns score_components reads; full filtered rows work too.
+    """
     missing = sorted(set(frame.get_column("source").unique()) - set(target_words))
     if missing:
         raise ValueError(f"params score.target_words has no entry for source(s) {missing}")
     if not buckets:
         raise ValueError("params score.difficulty_buckets is empty: name at least one bucket")
-    scored = _with_components(frame)
+    if "event_count" not in frame.columns:
+        frame = frame.with_columns(pl.col("segments").list.len().alias("event_count"))
+    scored = score_components(frame)
     scored = scored.with_columns(_quality(target_words).alias("quality"))
     scored = scored.with_columns(_difficulty().alias("difficulty"))
     return scored.with_columns(_bucket(pl.col("difficulty"), buckets).alias("difficulty_bucket"))
@@ -58,44 +63,70 @@ def score_examples(
 
 def idf_means(texts: pl.Series) -> pl.Series:
     """Mean IDF of each text's distinct lower-cased words (see the module docstring)."""
-    n_docs = texts.len()
-    words = (
-        pl.DataFrame({"text": texts})
-        .with_row_index("_doc")
-        .select("_doc", pl.col("text").str.to_lowercase().str.extract_all(_WORD).list.unique().alias("word"))
-        .explode("word")
-        .drop_nulls("word")
-    )
-    idf = words.group_by("word").agg(pl.len().alias("df")).with_columns(
-        ((1.0 + n_docs) / (1.0 + pl.col("df"))).log().add(1.0).alias("idf")
-    )
-    per_doc = words.join(idf, on="word").group_by("_doc").agg(pl.col("idf").mean())
-    means = pl.DataFrame({"_doc": pl.int_range(n_docs, eager=True).cast(pl.UInt32)}).join(
-        per_doc, on="_doc", how="left", maintain_order="left"
-    )
-    return means.get_column("idf").fill_null(0.0).rename("idf_mean")
+    hashed = pl.DataFrame({"text": texts}).select(_hashed_vocabulary(pl.col("text"))).to_series()
+    return _idf_means(hashed)
 
 
-def _with_components(frame: pl.DataFrame) -> pl.DataFrame:
+def _hashed_vocabulary(text: pl.Expr) -> pl.Expr:
+    return _vocabulary(text.str.to_lowercase().str.extract_all(_WORD))
+
+
+def _vocabulary(words: pl.Expr) -> pl.Expr:
+    # Each text's distinct words as 64-bit hashes: at 2M texts (~120M distinct word-in-text
+    # pairs) integer lists take a fraction of the memory and time of strings. Collisions
+    # (~n^2 / 2^64) are negligible, and the hashes never leave this module.
+    return words.list.eval(pl.element().hash(0)).list.unique()
+
+
+def _idf_means(hashed: pl.Series) -> pl.Series:
+    counts = hashed.explode().drop_nulls().value_counts(name="df")
+    n_docs = hashed.len()
+    idf = ((1.0 + n_docs) / (1.0 + counts.get_column("df").cast(pl.Float64))).log() + 1.0
+    keys = counts.get_column(hashed.name)
+    means = hashed.list.eval(pl.element().replace_strict(keys, idf, return_dtype=pl.Float64)).list.mean()
+    return means.fill_null(0.0).rename("idf_mean")
+
+
+def score_components(frame: pl.DataFrame, chunk_rows: int = 250_000) -> pl.DataFrame:
+    """The component columns, from example_id, source, media_kind, text, word_count, clip times,
+    motion_score and `event_count` (number of timed segments): a narrow frame is enough.
+
+    Texts are tokenized a chunk at a time so only one chunk's word lists exist at once.
+    """
     text = pl.col("text")
-    words = text.str.to_lowercase().str.extract_all(_WORD).list.head(100)
+    words = pl.col("_words")
+    first_100 = words.list.head(100)
     clip_s = pl.when(pl.col("media_kind") == "video").then(pl.col("clip_end_s") - pl.col("clip_start_s"))
-    event_count = pl.max_horizontal(pl.col("segments").list.len(), pl.lit(1)).cast(pl.Int64)
-    return frame.with_columns(
+    event_count = pl.max_horizontal(pl.col("event_count"), pl.lit(1)).cast(pl.Int64)
+    per_text = [
         pl.max_horizontal(text.str.count_matches(r"[.!?]+(?:\s|$)"), pl.lit(1)).cast(pl.Int64).alias("sentence_count"),
         event_count.alias("event_count"),
         clip_s.alias("clip_s"),
         pl.when(clip_s > 0).then(event_count / (clip_s / 60.0)).alias("descriptions_per_min"),
-        idf_means(frame.get_column("text")),
-        pl.when(words.list.len() > 0)
-        .then(words.list.n_unique() / words.list.len())
+        pl.when(first_100.list.len() > 0)
+        .then(first_100.list.n_unique() / first_100.list.len())
         .otherwise(0.0)
         .alias("type_token_ratio"),
         pl.when(pl.col("word_count") > 0)
         .then(text.str.count_matches(STT_FILLER_PATTERN) / pl.col("word_count"))
         .otherwise(0.0)
         .alias("stt_artefact_ratio"),
+        _vocabulary(words).alias("_vocabulary"),
+    ]
+    # Word lists are the bulk of the memory: tokenize one chunk at a time, keep only hashes.
+    # collect_all runs the chunks in parallel, one per core.
+    chunks = pl.collect_all(
+        [
+            frame.slice(start, chunk_rows)
+            .lazy()
+            .with_columns(text.str.to_lowercase().str.extract_all(_WORD).alias("_words"))
+            .with_columns(per_text)
+            .drop("_words")
+            for start in range(0, max(frame.height, 1), chunk_rows)
+        ]
     )
+    scored = pl.concat(chunks)
+    return scored.with_columns(_idf_means(scored.get_column("_vocabulary"))).drop("_vocabulary")
 
 
 def _quality(target_words: Mapping[str, float]) -> pl.Expr:

@@ -19,14 +19,21 @@ from curation.schema import MIXTURE_SCHEMA, conform
 DEDUPED = Path("data/interim/dedup/deduped.parquet")
 OUT_DIR = Path("data/mixtures")
 METRICS = Path("reports/metrics/mixture.json")
+SELECTION_COLUMNS = ["example_id", "source", "video_id", "difficulty", "difficulty_bucket"]
 
 
 def main() -> None:
     params = load_params()
     config = MixConfig.from_params(params["data"])
-    splits, manifest = build_mixture(pl.read_parquet(DEDUPED), config, params["score"]["difficulty_buckets"])
+    # Choose on the few columns the choice needs; read full rows only for the chosen examples.
+    candidates = pl.read_parquet(DEDUPED, columns=SELECTION_COLUMNS)
+    splits, manifest = build_mixture(candidates, config, params["score"]["difficulty_buckets"])
+    chosen = pl.concat([splits[s].select("example_id", "split", "curriculum_position") for s in SPLITS])
+    rows = pl.scan_parquet(DEDUPED).filter(pl.col("example_id").is_in(chosen.get_column("example_id").implode()))
+    full = rows.collect().join(chosen, on="example_id")
     for split in SPLITS:
-        write_parquet(conform(splits[split], MIXTURE_SCHEMA), OUT_DIR / f"{split}.parquet")
+        part = full.filter(pl.col("split") == split).sort("curriculum_position")
+        write_parquet(conform(part, MIXTURE_SCHEMA), OUT_DIR / f"{split}.parquet")
     write_json(manifest, OUT_DIR / "manifest.json")
     shortfall = {s: v["shortfall"] for s, v in manifest["sources"].items() if v["shortfall"]}
     for source, missing in shortfall.items():
