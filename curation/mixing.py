@@ -154,9 +154,9 @@ def build_mixture(
         "size_asked": config.size,
         "size_obtained": sum(s["obtained"] for s in sources.values()),
         "seed": config.seed,
-        "weights_asked": dict(config.weights),
+        "weights_asked": {s: round(w, 6) for s, w in config.weights.items()},
         "weights_obtained": {
-            s: (v["obtained"] / max(1, sum(x["obtained"] for x in sources.values()))) for s, v in sources.items()
+            s: round(v["obtained"] / max(1, sum(x["obtained"] for x in sources.values())), 6) for s, v in sources.items()
         },
         "sources": sources,
         "splits": {split: _split_summary(frame, buckets) for split, frame in splits.items()},

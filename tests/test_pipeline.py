@@ -22,7 +22,7 @@ import yaml
 from curation.schema import raw_hash
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", "stages", "curation", "data/sample"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", "stages", "curation", "data/sample", "data/labels"]
 
 
 def run(cmd: list[str], cwd: Path) -> str:
@@ -56,6 +56,9 @@ def outputs(project: Path) -> dict[str, pl.DataFrame]:
             [pl.read_parquet(p) for p in sorted((project / "data/interim/ingest").glob("*/quarantine.parquet"))]
         ),
         "defects": pl.read_csv(project / "data/sample/defects.csv"),
+        "scored": pl.read_parquet(project / "data/interim/score/scored.parquet"),
+        "deduped": pl.read_parquet(project / "data/interim/dedup/deduped.parquet"),
+        "clusters": pl.read_parquet(project / "data/interim/dedup/clusters.parquet"),
     }
     return tables
 
@@ -70,6 +73,13 @@ def fate(outputs: dict[str, pl.DataFrame], rows: pl.DataFrame) -> dict[str, pl.D
     """Where the given raw records ended up: quarantine, rejects or kept (YouDescribe by first clip)."""
     keys = ["raw_file", "raw_row"]
     return {name: outputs[name].join(rows, on=keys, how="semi") for name in ("quarantine", "rejects", "kept")}
+
+
+def seeded_example_ids(outputs: dict[str, pl.DataFrame], defect: str) -> list[str]:
+    """Example ids (after filtering) of the LVD-2M rows carrying a seeded duplicate defect."""
+    kept = fate(outputs, defect_rows(outputs, "lvd2m", defect))["kept"]
+    assert kept.height > 0, f"no {defect} row survived the filters: the sample cannot test dedup"
+    return sorted(kept.get_column("example_id").to_list())
 
 
 @pytest.mark.parametrize(
@@ -193,3 +203,48 @@ def test_forced_rerun_gives_identical_outputs(project: Path) -> None:
     lock_after = yaml.safe_load((project / "dvc.lock").read_text())
     outs = lambda lock: {s: v.get("outs") for s, v in lock["stages"].items()}  # noqa: E731
     assert outs(lock_before) == outs(lock_after)
+
+
+def test_hallucinated_caption_is_one_cluster_with_one_survivor(outputs: dict[str, pl.DataFrame]) -> None:
+    ids = seeded_example_ids(outputs, "hallucinated_repeat")
+    clusters = outputs["clusters"].filter(pl.col("example_id").is_in(ids))
+    assert clusters.height == len(ids), "every repeat of the hallucinated caption is in a cluster"
+    assert clusters.get_column("cluster_id").n_unique() == 1
+    cluster = outputs["clusters"].filter(pl.col("cluster_id") == clusters.get_column("cluster_id")[0])
+    assert sorted(cluster.get_column("example_id").to_list()) == ids  # and nothing else
+    representative = cluster.filter(pl.col("is_representative"))
+    assert representative.height == 1
+    # Best quality, ties to the smallest example_id.
+    best = cluster.sort(["quality", "example_id"], descending=[True, False]).get_column("example_id")[0]
+    assert representative.get_column("example_id")[0] == best
+    assert outputs["deduped"].filter(pl.col("example_id").is_in(ids)).get_column("example_id").to_list() == [best]
+
+
+@pytest.mark.parametrize("defect", ["exact_duplicate", "near_duplicate"])
+def test_seeded_duplicates_are_clustered(outputs: dict[str, pl.DataFrame], defect: str) -> None:
+    ids = seeded_example_ids(outputs, defect)
+    clusters = outputs["clusters"]
+    member = clusters.filter(pl.col("example_id").is_in(ids))
+    assert member.height == len(ids), f"{defect} rows missing from the clusters"
+    # Each such cluster keeps exactly one member.
+    for cluster_id in member.get_column("cluster_id").unique().to_list():
+        cluster = clusters.filter(pl.col("cluster_id") == cluster_id)
+        survivors = outputs["deduped"].join(cluster, on="example_id", how="semi")
+        assert survivors.height == 1
+        assert survivors.get_column("example_id")[0] == cluster.filter(pl.col("is_representative"))["example_id"][0]
+
+
+def test_dedup_counts_reconcile_and_members_are_within_the_threshold(
+    project: Path, outputs: dict[str, pl.DataFrame]
+) -> None:
+    metrics = json.loads((project / "reports/metrics/dedup.json").read_text())
+    threshold = yaml.safe_load((project / "params.yaml").read_text())["dedup"]["threshold"]
+    assert metrics["examples_in"] == outputs["scored"].height
+    assert metrics["examples_in"] == metrics["kept"] + metrics["dropped_exact"] + metrics["dropped_near"]
+    assert outputs["deduped"].height == metrics["kept"]
+    dropped = outputs["clusters"].filter(~pl.col("is_representative"))
+    assert dropped.height == metrics["dropped_exact"] + metrics["dropped_near"]
+    assert outputs["deduped"].join(dropped, on="example_id", how="semi").height == 0
+    near = dropped.filter(pl.col("match") == "near")
+    assert near.height == metrics["dropped_near"] and (near.get_column("similarity") >= threshold - 1e-6).all()
+    assert metrics["labelled_pairs"] > 0 and 0 <= metrics["precision"] <= 1 and 0 <= metrics["recall"] <= 1
