@@ -92,3 +92,12 @@ def test_mixture_experiment_reruns_only_mix_and_what_follows(project: Path) -> N
     assert "data.mix.youdescribe" in json.dumps(shown) or "youdescribe" in json.dumps(shown)
     manifest = json.loads((project / "data/mixtures/manifest.json").read_text())
     assert manifest["weights_asked"]["youdescribe"] == pytest.approx(0.4 / 1.1)
+
+
+def test_threshold_experiment_never_reembeds(project: Path) -> None:
+    embeddings = digest(project / "data/interim/embeddings")
+    output = run(["dvc", "exp", "run", "-S", "dedup.threshold=0.9"], project)
+    ran = {stage for stage in STAGES if f"Running stage '{stage}'" in output}
+    assert ran == {"dedup", "mix", "report"}, output
+    assert digest(project / "data/interim/embeddings") == embeddings
+    assert json.loads((project / "reports/metrics/dedup.json").read_text())["threshold"] == 0.9
