@@ -171,6 +171,31 @@ def quarantine_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist([_complete(r, QUARANTINE_SCHEMA) for r in rows], schema=QUARANTINE_SCHEMA)
 
 
+# The frames stage: sampled frames per mixture example (train/frames.py), and the examples
+# left out of training with the reason.
+FRAMES_SCHEMA = pa.schema(
+    [
+        pa.field("example_id", pa.string(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),
+        pa.field("curriculum_position", pa.int64(), nullable=False),
+        pa.field("media_path", pa.string(), nullable=False),  # relative to params frames.media_root
+        pa.field("frame_times_s", pa.list_(pa.float64()), nullable=False),  # in the media file's own time
+        pa.field("frames", pa.list_(pa.binary()), nullable=False),  # PNG bytes, RGB
+        pa.field("width", pa.int32(), nullable=False),
+        pa.field("height", pa.int32(), nullable=False),
+    ]
+)
+FRAME_SKIP_SCHEMA = pa.schema(
+    [
+        pa.field("example_id", pa.string(), nullable=False),
+        pa.field("split", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),  # train/frames.py SKIP_REASONS
+        pa.field("detail", pa.string(), nullable=False),
+    ]
+)
+
+
 def conform(frame: pl.DataFrame | pa.Table, schema: pa.Schema = EXAMPLE_SCHEMA) -> pa.Table:
     """Cast a frame to `schema`: columns in schema order, missing nullable columns null.
 

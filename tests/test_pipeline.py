@@ -22,7 +22,7 @@ import yaml
 from curation.schema import raw_hash
 
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", "stages", "curation", "data/sample", "data/labels"]
+PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", "stages", "curation", "train", "data/sample", "data/labels"]
 
 
 def run(cmd: list[str], cwd: Path) -> str:

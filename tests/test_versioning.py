@@ -17,9 +17,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", ".dvc/.gitignore", ".gitignore", "stages",
-                 "curation", "data/sample", "data/labels", "reports/metrics"]
+                 "curation", "train", "data/sample", "data/labels", "reports/metrics"]
 STAGES = ["ingest_lvd2m", "ingest_youdescribe", "ingest_ad_webvtt", "ingest_image_descriptions", "filter", "score",
-          "embed", "dedup", "mix", "report"]
+          "embed", "dedup", "mix", "frames", "report"]
 
 
 def run(cmd: list[str], cwd: Path) -> str:
@@ -87,7 +87,7 @@ def test_two_clean_runs_give_identical_lock_hashes(project: Path) -> None:
 def test_mixture_experiment_reruns_only_mix_and_what_follows(project: Path) -> None:
     output = run(["dvc", "exp", "run", "-S", "data.mix.youdescribe=0.4"], project)
     ran = {stage for stage in STAGES if f"Running stage '{stage}'" in output}
-    assert ran == {"mix", "report"}, output
+    assert ran == {"mix", "frames", "report"}, output
     shown = json.loads(run(["dvc", "exp", "show", "--json"], project))
     assert "data.mix.youdescribe" in json.dumps(shown) or "youdescribe" in json.dumps(shown)
     manifest = json.loads((project / "data/mixtures/manifest.json").read_text())
@@ -98,6 +98,6 @@ def test_threshold_experiment_never_reembeds(project: Path) -> None:
     embeddings = digest(project / "data/interim/embeddings")
     output = run(["dvc", "exp", "run", "-S", "dedup.threshold=0.9"], project)
     ran = {stage for stage in STAGES if f"Running stage '{stage}'" in output}
-    assert ran == {"dedup", "mix", "report"}, output
+    assert ran == {"dedup", "mix", "frames", "report"}, output
     assert digest(project / "data/interim/embeddings") == embeddings
     assert json.loads((project / "reports/metrics/dedup.json").read_text())["threshold"] == 0.9

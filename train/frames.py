@@ -1,0 +1,237 @@
+"""Find each mixture example's media under a media root and sample its frames with PyAV.
+
+Where media is looked for (first hit wins), for an example with `clip_key` K and `video_id` V:
+
+1. `<root>/<K>.<ext>`, then `<root>/<source>/<K>.<ext>`: a pre-cut clip, as the LVD-2M
+   downloader saves clips (named by clip key); the window is then relative to the clip:
+   [0, clip_end_s - clip_start_s];
+2. `<root>/<V>.<ext>`, then `<root>/<source>/<V>.<ext>`: the whole source video (the sample
+   world, yt-dlp `%(id)s.%(ext)s`); the window is [clip_start_s, clip_end_s] of it;
+for ext in VIDEO_EXTENSIONS (IMAGE_EXTENSIONS for image examples, which give one frame).
+
+Media names come from dumps, which are untrusted: a key or id that is not a plain file name
+(a separator, "..", a leading dot, a NUL) is refused, and every candidate is resolved and
+checked to lie inside the root (symlinks included) before it is opened.
+
+Frame policy (params `frames`): `per_example` frames at the centres of equal slices of the
+window, or `fps` frames per second of window (capped at `max_per_example`); each frame is the
+decoded frame nearest to its target time; frames are scaled down (never up) to at most
+`max_pixels` pixels, aspect kept. An example whose media is missing, unreadable, unsafe or too
+short for its window gets a skip reason instead of frames, never a crash.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".mov")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
+
+# Skip reasons, as written to data/frames/skipped.parquet and counted in the metrics.
+MISSING = "missing_media"
+UNSAFE = "unsafe_media_path"
+CORRUPT = "corrupt_media"
+TOO_SHORT = "too_short"
+SKIP_REASONS = {
+    MISSING: "no file for the example's clip key or video id under the media root",
+    UNSAFE: "the clip key or video id from the dump is not a plain file name (would leave the media root)",
+    CORRUPT: "the file does not open or decode as video / image",
+    TOO_SHORT: "the window is shorter than frames.min_window_s, or lies outside the decoded video",
+}
+
+
+@dataclass(frozen=True)
+class FramePolicy:
+    per_example: int = 4  # frames per example when fps is None
+    fps: float | None = None  # frames per second of window instead (capped at max_per_example)
+    max_per_example: int = 16
+    max_pixels: int = 96 * 96  # pixel budget per frame (width x height), downscale only
+    min_window_s: float = 0.2
+
+    @classmethod
+    def from_params(cls, params: dict) -> FramePolicy:  # type: ignore[type-arg]
+        policy = cls(
+            per_example=int(params.get("per_example", 4)),
+            fps=None if params.get("fps") in (None, "null") else float(params["fps"]),
+            max_per_example=int(params.get("max_per_example", 16)),
+            max_pixels=int(params["max_pixels"]),
+            min_window_s=float(params.get("min_window_s", 0.2)),
+        )
+        if policy.per_example < 1 or policy.max_per_example < 1:
+            raise ValueError("params frames.per_example and frames.max_per_example must be >= 1")
+        if policy.max_pixels < 64:
+            raise ValueError(f"params frames.max_pixels = {policy.max_pixels}: use at least 64 pixels per frame")
+        if policy.fps is not None and policy.fps <= 0:
+            raise ValueError("params frames.fps must be > 0, or null to use frames.per_example")
+        return policy
+
+    def frame_count(self, window_s: float) -> int:
+        if self.fps is None:
+            return self.per_example
+        return max(1, min(self.max_per_example, math.ceil(window_s * self.fps)))
+
+
+@dataclass(frozen=True)
+class Media:
+    path: Path
+    start_s: float  # window in the file's own time
+    end_s: float
+    kind: str  # "video" or "image"
+
+
+@dataclass(frozen=True)
+class Skip:
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Frames:
+    images: list[Image.Image]
+    times_s: list[float]  # in the file's own time (0 for images)
+    path: Path
+
+
+def is_plain_name(name: str | None) -> bool:
+    """True for a name usable as one path component: no separators, no '..', no leading dot, no NUL."""
+    if not name or len(name) > 255:
+        return False
+    return not ("/" in name or "\\" in name or "\x00" in name or name.startswith(".") or name in ("..", "."))
+
+
+def inside(root: Path, candidate: Path) -> bool:
+    """Whether candidate, symlinks resolved, lies inside root."""
+    try:
+        candidate.resolve(strict=True).relative_to(root.resolve(strict=True))
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def locate_media(
+    root: Path,
+    *,
+    source: str,
+    media_kind: str,
+    video_id: str | None,
+    clip_key: str | None,
+    clip_start_s: float | None,
+    clip_end_s: float | None,
+) -> Media | Skip:
+    """The media file and window for one example (module docstring), or why there is none."""
+    names = [(clip_key, True), (video_id, False)]
+    given = [n for n, _ in names if n]
+    if not given:
+        return Skip(MISSING, "the example has neither clip_key nor video_id")
+    unsafe = [n for n in given if not is_plain_name(n)]
+    if unsafe:
+        return Skip(UNSAFE, f"refused media name {unsafe[0]!r}")
+    extensions = IMAGE_EXTENSIONS if media_kind == "image" else VIDEO_EXTENSIONS
+    folders = [root, root / source] if is_plain_name(source) else [root]
+    start = clip_start_s or 0.0
+    end = clip_end_s if clip_end_s is not None else start
+    for name, is_clip in names:
+        if not name:
+            continue
+        for folder in folders:
+            for ext in extensions:
+                candidate = folder / f"{name}{ext}"
+                if not candidate.exists():
+                    continue
+                if not inside(root, candidate):
+                    return Skip(UNSAFE, f"{candidate} resolves outside the media root {root}")
+                if media_kind == "image":
+                    return Media(candidate, 0.0, 0.0, "image")
+                if is_clip:  # a pre-cut clip: the window starts at its beginning
+                    return Media(candidate, 0.0, max(0.0, end - start), "video")
+                return Media(candidate, start, end, "video")
+    return Skip(MISSING, f"none of {', '.join(given)} with {'/'.join(extensions)} under {root}")
+
+
+def fit_pixels(image: Image.Image, max_pixels: int) -> Image.Image:
+    """Scale down (never up) so width x height <= max_pixels, aspect ratio kept."""
+    width, height = image.size
+    if width * height <= max_pixels:
+        return image
+    scale = math.sqrt(max_pixels / (width * height))
+    size = (max(1, int(width * scale)), max(1, int(height * scale)))
+    while size[0] * size[1] > max_pixels:  # int rounding can leave it a few pixels over
+        size = (max(1, size[0] - 1), size[1])
+    return image.resize(size, Image.Resampling.BICUBIC)
+
+
+def target_times(start_s: float, end_s: float, count: int) -> list[float]:
+    """Centres of `count` equal slices of [start_s, end_s]."""
+    step = (end_s - start_s) / count
+    return [start_s + (k + 0.5) * step for k in range(count)]
+
+
+def sample_frames(media: Media, policy: FramePolicy) -> Frames | Skip:
+    """Decode the frames the policy asks for from the media's window."""
+    import av
+
+    if media.kind == "image":
+        try:
+            with Image.open(media.path) as image:
+                image.load()
+                rgb = image.convert("RGB")
+        except Exception as err:  # noqa: BLE001 - PIL raises many kinds for a broken file
+            return Skip(CORRUPT, f"{media.path}: {type(err).__name__}: {err}")
+        return Frames([fit_pixels(rgb, policy.max_pixels)], [0.0], media.path)
+
+    window = media.end_s - media.start_s
+    if window < policy.min_window_s:
+        return Skip(TOO_SHORT, f"window {window:.3f} s < frames.min_window_s {policy.min_window_s} s")
+    targets = target_times(media.start_s, media.end_s, policy.frame_count(window))
+    chosen: list[tuple[float, Image.Image]] = []
+    try:
+        with av.open(str(media.path)) as container:
+            if not container.streams.video:
+                return Skip(CORRUPT, f"{media.path}: no video stream")
+            stream = container.streams.video[0]
+            if media.start_s > 0 and stream.time_base:
+                container.seek(int(media.start_s / stream.time_base), stream=stream, backward=True)
+            previous: tuple[float, av.VideoFrame] | None = None
+            k = 0
+            for frame in container.decode(stream):
+                if frame.pts is None or frame.time is None:
+                    continue
+                current = (float(frame.time), frame)
+                # Every target at or before this frame takes the nearer of the previous and this one.
+                while k < len(targets) and current[0] >= targets[k]:
+                    best = current
+                    if previous is not None and targets[k] - previous[0] <= current[0] - targets[k]:
+                        best = previous
+                    chosen.append((best[0], best[1].to_image()))
+                    k += 1
+                if k == len(targets):
+                    break
+                previous = current
+            # Targets past the last decoded frame: take the last frame if it is inside the window.
+            while k < len(targets) and previous is not None and previous[0] >= media.start_s:
+                chosen.append((previous[0], previous[1].to_image()))
+                k += 1
+    except (av.error.FFmpegError, OSError, ValueError) as err:
+        return Skip(CORRUPT, f"{media.path}: {type(err).__name__}: {err}")
+    if len(chosen) < len(targets) or not chosen or chosen[0][0] > media.end_s:
+        return Skip(
+            TOO_SHORT,
+            f"{media.path}: decoded {len(chosen)} of {len(targets)} frames in [{media.start_s:.3f}, {media.end_s:.3f}] s",
+        )
+    return Frames(
+        [fit_pixels(image.convert("RGB"), policy.max_pixels) for _, image in chosen],
+        [round(t, 6) for t, _ in chosen],
+        media.path,
+    )
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """Lossless, deterministic encoding (no timestamps or text chunks)."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()
