@@ -1,0 +1,364 @@
+"""A tiny, randomly initialised LLaVA narrator, and the one loader every recipe uses.
+
+Why this exists: the real narrator is a ~3B vision-language model (Qwen2.5-VL class) fine-tuned
+with TRL SFT + LoRA. Tests and CPU smoke runs cannot download or run that, so this module builds a
+*real* `transformers.LlavaForConditionalGeneration` (SigLIP vision tower -> MLP projector -> Llama
+decoder) of ~0.83M parameters, saves it like a hub checkpoint, and loads it back through exactly
+the code path the 3B recipes use (`load_narrator`). Everything is local and deterministic: no
+weights, tokenizers or processors are downloaded at run time.
+
+Read top to bottom:
+
+1. `train_tokenizer`: a byte-level BPE tokenizer trained on narration texts, with Llama-style
+   special tokens (`<s>`, `</s>`, `<pad>`, `<unk>`), the LLaVA image token `<image>` and a chat
+   template (`CHAT_TEMPLATE`) whose assistant turns sit inside `{% generation %}` markers, so TRL's
+   `assistant_only_loss=True` can mask everything but the narration.
+2. `build_tiny_llava`: config -> random init under a seed -> `LlavaProcessor` -> `save_pretrained`.
+   Building twice with the same inputs gives byte-identical `model.safetensors`.
+3. `load_narrator`: `AutoProcessor` + `AutoModelForImageTextToText`, never `trust_remote_code`,
+   safetensors only, local files only (a folder, or a hub id already in the local HF cache).
+4. `tiny_qwen2_5_vl_config`: a tiny config of the flagship architecture, for a model-side check.
+
+Image tokens (LLaVA): SigLIP has no CLS token, so the model uses
+`vision_feature_select_strategy="full"` (keep every patch) and the processor uses
+`num_additional_image_tokens=0`; one image of `image_size` then expands to
+`(image_size // patch_size) ** 2` `<image>` tokens (16 for the defaults), which is what the
+vision tower emits. The two sides must agree or the forward raises "Image features and image
+tokens do not match".
+
+Image processor backend: transformers 5.x names the torchvision backend `SiglipImageProcessor` and
+the PIL one `SiglipImageProcessorPil`. We build with the PIL class (no torchvision here), but
+`processor_config.json` records the base name "SiglipImageProcessor"; `AutoProcessor` picks the
+backend at load time (torchvision when installed, else PIL), so a machine with torchvision gets
+the torchvision backend, whose resize can differ slightly from PIL's.
+
+Qwen2.5-VL processor caveat: in transformers 5.x `Qwen2_5_VLProcessor` always carries a
+`Qwen2VLVideoProcessor`, which exists only with the torchvision backend. Without torchvision (this
+project's CPU environment: torchvision breaks transformers here) building or loading it fails with
+
+    ImportError: Qwen2VLVideoProcessor requires the Torchvision library but it was not found in
+    your environment.
+
+`load_narrator` re-raises that as an ImportError naming the model and saying to install
+torchvision on the training machine. The model itself (`Qwen2_5_VLForConditionalGeneration`)
+needs no torchvision, which is what `tiny_qwen2_5_vl_config` lets tests check.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import torch
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import (
+    AutoModelForImageTextToText,
+    AutoProcessor,
+    LlamaConfig,
+    LlavaConfig,
+    LlavaForConditionalGeneration,
+    LlavaProcessor,
+    PreTrainedModel,
+    PreTrainedTokenizerFast,
+    ProcessorMixin,
+    Qwen2_5_VLConfig,
+    SiglipVisionConfig,
+)
+from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
+
+# --------------------------------------------------------------------------------------------
+# 1. Tokenizer
+# --------------------------------------------------------------------------------------------
+
+UNK, BOS, EOS, PAD, IMAGE = "<unk>", "<s>", "</s>", "<pad>", "<image>"
+# Order fixes the ids: <unk>=0, <s>=1, </s>=2 as in Llama, then <pad>=3, <image>=4.
+SPECIAL_TOKENS = [UNK, BOS, EOS, PAD, IMAGE]
+
+# LLaVA-1.5-like turns ("USER: ... ASSISTANT: ..."). Content may be a plain string or a list of
+# parts ({"type": "image"} / {"type": "text", "text": ...}), which is what TRL's
+# `prepare_multimodal_messages` produces; each image part becomes one `<image>` placeholder that
+# the processor later expands to the vision tower's token count. The assistant text *and its
+# `</s>`* sit inside {% generation %} so assistant-only loss also teaches the model to stop.
+# The template emits `<s>` itself; the tokenizer adds no special tokens (TRL tokenizes rendered
+# chats with add_special_tokens=False, so BOS is never doubled).
+CHAT_TEMPLATE = (
+    "{%- macro render(content) -%}"
+    "{%- if content is string -%}{{ content }}"
+    "{%- else -%}{%- for part in content -%}"
+    "{%- if part['type'] == 'image' -%}" + IMAGE + "{{ '\\n' }}"
+    "{%- elif part['type'] == 'text' -%}{{ part['text'] }}"
+    "{%- endif -%}"
+    "{%- endfor -%}{%- endif -%}"
+    "{%- endmacro -%}"
+    "{{ bos_token }}"
+    "{%- for message in messages -%}"
+    "{%- if message['role'] == 'system' -%}{{ render(message['content']) }}{{ '\\n' }}"
+    "{%- elif message['role'] == 'user' -%}USER: {{ render(message['content']) }}{{ '\\n' }}"
+    "{%- elif message['role'] == 'assistant' -%}ASSISTANT: "
+    "{% generation %}{{ render(message['content']) }}{{ eos_token }}{% endgeneration %}{{ '\\n' }}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}ASSISTANT: {% endif -%}"
+)
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> PreTrainedTokenizerFast:
+    """Train a byte-level BPE tokenizer on `texts` and wrap it for transformers.
+
+    Byte-level means every string round-trips (no `<unk>` in practice; it exists because
+    Llama-style configs and some tools expect one). Deterministic: the BPE trainer breaks count
+    ties by pair order, so the same texts give the same `tokenizer.json`. The vocabulary may come
+    out smaller than `vocab_size` when the texts run out of pairs to merge; use `len(tokenizer)`.
+    """
+    tok = Tokenizer(models.BPE(unk_token=UNK))
+    # add_prefix_space=False: "A red square" and "red square" tokenize the way they are written.
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=2,  # a pair seen once is noise, not a subword
+        special_tokens=SPECIAL_TOKENS,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),  # all 256 bytes, so nothing is unk
+        show_progress=False,
+    )
+    tok.train_from_iterator(list(texts), trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token=BOS,
+        eos_token=EOS,
+        pad_token=PAD,
+        unk_token=UNK,
+        # A named model-specific token: becomes `tokenizer.image_token` / `.image_token_id`,
+        # which LlavaProcessor reads instead of guessing.
+        extra_special_tokens={"image_token": IMAGE},
+        chat_template=CHAT_TEMPLATE,
+        model_max_length=1024,
+        padding_side="right",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Tiny LLaVA
+# --------------------------------------------------------------------------------------------
+
+
+def build_tiny_llava(
+    texts: Iterable[str],
+    out_dir: str | Path,
+    *,
+    seed: int = 0,
+    image_size: int = 64,
+    patch_size: int = 16,
+    vision_hidden: int = 64,
+    vision_layers: int = 2,
+    text_hidden: int = 128,
+    text_layers: int = 2,
+    heads: int = 4,
+    vocab_size: int = 2000,
+    mlp_ratio: int = 2,
+    max_positions: int = 1024,
+) -> Path:
+    """Build, randomly initialise and save a tiny LLaVA narrator plus its processor in `out_dir`.
+
+    Writes `config.json`, `generation_config.json`, `model.safetensors`, the tokenizer files and
+    `processor_config.json`, i.e. a folder `load_narrator` (and `from_pretrained`) can open.
+    Returns `out_dir` as a Path.
+    """
+    out = Path(out_dir)
+    tokenizer = train_tokenizer(texts, vocab_size=vocab_size)
+    image_tokens = (image_size // patch_size) ** 2
+
+    vision_config = SiglipVisionConfig(
+        hidden_size=vision_hidden,
+        intermediate_size=vision_hidden * mlp_ratio,
+        num_hidden_layers=vision_layers,
+        num_attention_heads=heads,
+        image_size=image_size,
+        patch_size=patch_size,
+        vision_use_head=False,  # LLaVA reads hidden states; the pooling head would be dead weight
+    )
+    text_config = LlamaConfig(
+        vocab_size=len(tokenizer),  # the real vocabulary, which can be < vocab_size
+        hidden_size=text_hidden,
+        intermediate_size=text_hidden * mlp_ratio,
+        num_hidden_layers=text_layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        max_position_embeddings=max_positions,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        tie_word_embeddings=False,
+    )
+    config = LlavaConfig(
+        vision_config=vision_config,
+        text_config=text_config,
+        image_token_index=tokenizer.convert_tokens_to_ids(IMAGE),
+        image_seq_length=image_tokens,
+        vision_feature_select_strategy="full",  # SigLIP has no CLS token to drop
+        vision_feature_layer=-1,  # use every vision layer (LLaVA-1.5 uses -2 of 24)
+        projector_hidden_act="gelu",
+    )
+
+    # Random init is the only randomness; fork the RNG so callers' global state is untouched.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = LlavaForConditionalGeneration(config)
+    model.eval()
+    model.generation_config.bos_token_id = tokenizer.bos_token_id
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+
+    # PIL backend on purpose: the default SiglipImageProcessor is the torchvision backend.
+    image_processor = SiglipImageProcessorPil(size={"height": image_size, "width": image_size})
+    processor = LlavaProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        patch_size=patch_size,
+        vision_feature_select_strategy="full",
+        num_additional_image_tokens=0,
+        chat_template=CHAT_TEMPLATE,
+    )
+
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    processor.save_pretrained(out)
+    return out
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    """Number of parameters (tied weights counted once)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Loading: the one code path for every recipe
+# --------------------------------------------------------------------------------------------
+
+
+class NarratorNotAvailableError(FileNotFoundError):
+    """The model folder does not exist, or the hub id is not in the local Hugging Face cache."""
+
+
+# "name" or "owner/name" with the characters the hub allows; anything else is treated as a path.
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+
+
+def _not_available(path_or_hub_id: str, detail: str, *, is_folder: bool) -> NarratorNotAvailableError:
+    fix = (
+        "pass a folder that holds config.json, *.safetensors and the processor files"
+        if is_folder
+        else f"download it first (e.g. `hf download {path_or_hub_id}`) into the Hugging Face "
+        "cache, or pass the path of a local folder with the model"
+    )
+    return NarratorNotAvailableError(
+        f"Narrator model {path_or_hub_id!r} is not available locally ({detail}). Nothing is "
+        f"downloaded at run time: {fix}."
+    )
+
+
+def load_narrator(
+    path_or_hub_id: str, *, dtype: torch.dtype | str | None = None
+) -> tuple[PreTrainedModel, ProcessorMixin]:
+    """Load a narrator model and its processor from a local folder or a locally cached hub id.
+
+    Always: `trust_remote_code=False` (a checkpoint cannot run its own Python), safetensors
+    only (no pickle), `local_files_only=True` (no network; this project never downloads weights
+    at run time). `dtype=None` keeps transformers' default; pass e.g. `torch.bfloat16` on GPU.
+
+    Raises `NarratorNotAvailableError` (a FileNotFoundError) naming the argument when the folder
+    is missing, the hub id is not cached, or there are no safetensors weights (a checkpoint with
+    only pytorch_model.bin is refused rather than unpickled), and ImportError naming the model
+    when its processor needs torchvision (Qwen2.5-VL, see module docstring).
+    """
+    source = str(path_or_hub_id)
+    local = Path(source).expanduser()
+    is_folder = local.is_dir()
+    if is_folder:
+        source = str(local)
+    elif local.exists() or not _HUB_ID.match(source):  # a file, or clearly a path
+        raise _not_available(source, "no such folder", is_folder=True)
+    where = "in the folder" if is_folder else "in the local Hugging Face cache"
+
+    common: dict[str, Any] = {
+        "trust_remote_code": False,
+        "local_files_only": True,
+    }
+    try:
+        processor = AutoProcessor.from_pretrained(source, **common)
+    except ImportError as err:
+        if "torchvision" in str(err).lower():
+            raise ImportError(
+                f"The processor of {source!r} needs torchvision, which is not installed here "
+                "(Qwen2.5-VL's video processor is torchvision-only in transformers 5.x). Install "
+                "torchvision on the training machine, or use a model with a PIL processor."
+            ) from err
+        raise
+    except OSError as err:  # transformers' "couldn't connect / not a local folder / no file"
+        raise _not_available(source, f"no loadable processor {where}", is_folder=is_folder) from err
+
+    model_kwargs: dict[str, Any] = dict(common, use_safetensors=True)
+    if dtype is not None:
+        model_kwargs["dtype"] = dtype
+    try:
+        model = AutoModelForImageTextToText.from_pretrained(source, **model_kwargs)
+    except OSError as err:
+        raise _not_available(source, f"no safetensors weights {where}", is_folder=is_folder) from err
+    return model, processor
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Flagship architecture, tiny
+# --------------------------------------------------------------------------------------------
+
+
+def tiny_qwen2_5_vl_config(vocab_size: int = 256) -> Qwen2_5_VLConfig:
+    """A few-layer `Qwen2_5_VLConfig` (~0.3M parameters) for model-side checks on CPU.
+
+    Same structure as Qwen2.5-VL-3B (windowed ViT with 2x2 patch merger, M-RoPE decoder), scaled
+    down: patch 14, temporal patch 2, one full-attention vision block out of two. The special
+    token ids are moved inside the small vocabulary. Image inputs are pre-patchified:
+    `pixel_values` has shape (t*h*w, 3 * 2 * 14 * 14) for `image_grid_thw=[[t, h, w]]` (h, w even),
+    and the text needs `t*h*w // 4` image tokens.
+    """
+    text_hidden, text_heads = 64, 4
+    head_dim = text_hidden // text_heads
+    return Qwen2_5_VLConfig(
+        vision_config={
+            "depth": 2,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_heads": 2,
+            "patch_size": 14,
+            "spatial_merge_size": 2,
+            "temporal_patch_size": 2,
+            "window_size": 56,  # 56 // 2 // 14 = 2 merged patches per window side
+            "out_hidden_size": text_hidden,
+            "fullatt_block_indexes": [1],
+        },
+        text_config={
+            "vocab_size": vocab_size,
+            "hidden_size": text_hidden,
+            "intermediate_size": 2 * text_hidden,
+            "num_hidden_layers": 2,
+            "num_attention_heads": text_heads,
+            "num_key_value_heads": 2,
+            "max_position_embeddings": 512,
+            # M-RoPE splits each head's rotary half (head_dim // 2) into time/height/width parts.
+            "rope_parameters": {
+                "rope_type": "default",
+                "rope_theta": 1_000_000.0,
+                "mrope_section": [head_dim // 8, 3 * head_dim // 16, 3 * head_dim // 16],
+            },
+            "bos_token_id": 0,
+            "eos_token_id": 1,
+            "pad_token_id": 2,
+        },
+        vision_start_token_id=vocab_size - 4,
+        vision_end_token_id=vocab_size - 3,
+        image_token_id=vocab_size - 2,
+        video_token_id=vocab_size - 1,
+    )
