@@ -1,0 +1,86 @@
+"""Narration examples for TRL's SFTTrainer: the frames stage's frames plus the mixture's text.
+
+One example is one conversation in TRL's vision-language format:
+
+    {"images": [frame, frame, ...],
+     "messages": [{"role": "user", "content": [{"type": "image"}, ..., {"type": "text", "text": PROMPT}]},
+                  {"role": "assistant", "content": [{"type": "text", "text": narration}]}]}
+
+so `SFTTrainer` with `assistant_only_loss=True` trains on the narration tokens only (the chat
+template marks the assistant turn with `{% generation %}`). `blind=True` replaces every frame by
+a black image of the same size: the blind control, which shows how much the narrations depend on
+what is in the frames.
+
+Visual tokens are never truncated: `split_by_length` measures every example with the processor
+(image tokens expanded) before training, and examples over the limit are left out and counted.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import datasets
+import polars as pl
+from PIL import Image
+
+PROMPT = "Narrate the clip."
+MIXTURE_COLUMNS = ["example_id", "text", "source", "difficulty_bucket", "curriculum_position"]
+
+
+def conversation(frame_count: int, narration: str | None = None) -> list[dict[str, Any]]:
+    """The user turn (frames, then the prompt) and, for training, the assistant's narration."""
+    user = {"role": "user", "content": [{"type": "image"}] * frame_count + [{"type": "text", "text": PROMPT}]}
+    if narration is None:
+        return [user]
+    return [user, {"role": "assistant", "content": [{"type": "text", "text": narration}]}]
+
+
+def decode_frames(pngs: Sequence[bytes], *, blind: bool = False) -> list[Image.Image]:
+    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
+    if blind:
+        return [Image.new("RGB", image.size) for image in images]
+    return images
+
+
+def load_examples(frames_file: str | Path, mixture_file: str | Path) -> pl.DataFrame:
+    """Mixture rows that have frames, in curriculum order, with their PNG frames."""
+    frames = pl.read_parquet(frames_file, columns=["example_id", "frames"])
+    mixture = pl.read_parquet(mixture_file, columns=MIXTURE_COLUMNS)
+    return mixture.join(frames, on="example_id", how="inner").sort("curriculum_position")
+
+
+def to_dataset(examples: pl.DataFrame, *, blind: bool = False) -> datasets.Dataset:
+    """A 🤗 Dataset of conversations with decoded PIL frames, rows in the order given."""
+    rows = [
+        {
+            "example_id": row["example_id"],
+            "images": decode_frames(row["frames"], blind=blind),
+            "messages": conversation(len(row["frames"]), row["text"]),
+        }
+        for row in examples.iter_rows(named=True)
+    ]
+    return datasets.Dataset.from_list(rows)
+
+
+def token_length(processor: Any, images: list[Image.Image], messages: list[dict[str, Any]]) -> int:
+    """Tokens of one full conversation after the processor expands each image into its visual tokens."""
+    text = processor.apply_chat_template(messages, tokenize=False)
+    return int(processor(images=images, text=text, return_tensors="pt")["input_ids"].shape[1])
+
+
+def split_by_length(
+    dataset: datasets.Dataset, processor: Any, max_length: int
+) -> tuple[datasets.Dataset, list[dict[str, Any]]]:
+    """Examples within `max_length` tokens, and the ones left out (example_id, tokens, max_length)."""
+    keep: list[int] = []
+    over: list[dict[str, Any]] = []
+    for index, row in enumerate(dataset):
+        tokens = token_length(processor, row["images"], row["messages"])
+        if tokens <= max_length:
+            keep.append(index)
+        else:
+            over.append({"example_id": row["example_id"], "tokens": tokens, "max_length": max_length})
+    return dataset.select(keep), over
