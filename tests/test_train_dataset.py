@@ -10,6 +10,8 @@ import pytest
 from train.dataset import PROMPT, conversation, load_examples, split_by_length, to_dataset, token_length
 from train.tiny_model import build_tiny_llava, load_narrator
 
+from .train_fixtures import make_training_inputs
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -23,11 +25,10 @@ def processor(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-unty
 
 
 @pytest.fixture(scope="module")
-def examples():  # type: ignore[no-untyped-def]
-    frames, mixture = REPO / "data/frames/test.parquet", REPO / "data/mixtures/test.parquet"
-    if not frames.exists():
-        pytest.skip("run `dvc repro frames` first (data/frames is a DVC output)")
-    return load_examples(frames, mixture)
+def examples(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("inputs")
+    make_training_inputs(folder, count=8)
+    return load_examples(folder / "data/frames/train.parquet", folder / "data/mixtures/train.parquet")
 
 
 def test_conversation_puts_one_image_slot_per_frame_before_the_prompt() -> None:

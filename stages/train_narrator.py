@@ -1,0 +1,155 @@
+"""Fine-tune the narrator named by params `train.recipe` on the mixture's train split.
+
+    python stages/train_narrator.py --run curriculum   # the mix stage's order, paced by params train.pacing
+    python stages/train_narrator.py --run shuffle      # the baseline: seeded shuffle every epoch
+    python stages/train_narrator.py --run blind        # the control: curriculum order, every frame black
+
+Reads params `train` and `score.difficulty_buckets`, the recipe file (train/recipes/<name>.yaml),
+data/frames/train.parquet and data/mixtures/train.parquet. Before loading any weights it prints
+the predicted peak memory and refuses to start over the recipe's budget (train/memory.py).
+Writes models/narrator/<run>/ (the trained adapter or model and the processor),
+models/narrator/<run>/checkpoints/ (kept between runs: a killed run resumes from the last one),
+reports/train/<run>/metrics.json and reports/train/<run>/dvclive/ (loss, learning rate, tokens/s,
+memory per logged step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from local folders or the local cache
+
+import torch  # noqa: E402
+
+from curation.io import load_params, write_json  # noqa: E402
+from train.curriculum import training_order  # noqa: E402
+from train.dataset import load_examples, split_by_length, to_dataset  # noqa: E402
+from train.memory import check_budget, predict_peak_memory  # noqa: E402
+from train.recipes import load_recipe  # noqa: E402
+from train.sft import GradientFlowCallback, ThroughputCallback, configure_towers, sft_args  # noqa: E402
+from train.tiny_model import load_narrator  # noqa: E402
+
+FRAMES = Path("data/frames/train.parquet")
+MIXTURE = Path("data/mixtures/train.parquet")
+RUNS = ("curriculum", "shuffle", "blind")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", choices=RUNS, required=True)
+    args = parser.parse_args()
+    params = load_params()
+    train_params = params["train"]
+    recipe = load_recipe(str(train_params["recipe"]))
+    max_steps = int(train_params.get("max_steps", -1))
+    model_dir = Path("models/narrator") / args.run
+    report_dir = Path("reports/train") / args.run
+
+    plan = predict_peak_memory(recipe)
+    print(plan, file=sys.stderr)
+    check_budget(plan, recipe.memory.budget_gib)  # MemoryBudgetError names the knobs to turn
+
+    torch.manual_seed(recipe.train.seed)
+    model, processor = load_narrator(recipe.model.path)
+    examples = load_examples(FRAMES, MIXTURE)
+    dataset, over_length = split_by_length(to_dataset(examples, blind=args.run == "blind"), processor,
+                                           recipe.train.max_seq_length)
+    kept = examples.filter(examples["example_id"].is_in(dataset["example_id"]))
+    pacing = "shuffle" if args.run == "shuffle" else str(train_params["pacing"])
+
+    # A checkpoint is resumed only by the same run: same recipe, params (except step counts) and data.
+    fingerprint = run_fingerprint(args.run, recipe, train_params)
+    stamp = model_dir / "checkpoints" / "run_fingerprint.txt"
+    if stamp.exists() and stamp.read_text().strip() != fingerprint:
+        print(f"train: {model_dir / 'checkpoints'} belongs to another configuration: starting afresh", file=sys.stderr)
+        shutil.rmtree(model_dir / "checkpoints")
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint + "\n")
+
+    steps = 0
+    log_history: list[dict] = []
+    for phase in recipe.phases:
+        epochs = max(1, round(phase.epochs))
+        order = training_order(kept["curriculum_position"].to_list(), kept["difficulty_bucket"].to_list(),
+                               params["score"]["difficulty_buckets"], epochs=epochs, pacing=pacing,
+                               seed=recipe.train.seed)
+        phase_data = dataset.select(order).select_columns(["images", "messages"])
+        model, towers = configure_towers(model, recipe, phase)
+        checkpoints = model_dir / "checkpoints" / phase.name
+        live = _dvclive(report_dir / "dvclive" / phase.name)
+        from trl import SFTTrainer
+
+        trainer = SFTTrainer(
+            model=model,
+            args=sft_args(recipe, phase, checkpoints, max_steps=max_steps, save_steps=int(train_params["save_steps"]),
+                          logging_steps=int(train_params["logging_steps"])),
+            train_dataset=phase_data,
+            processing_class=processor,
+            callbacks=[ThroughputCallback(), live],
+        )
+        resume = any(checkpoints.glob("checkpoint-*"))
+        if resume:
+            print(f"train: resuming {phase.name} from {checkpoints}", file=sys.stderr)
+        flow = GradientFlowCallback(towers, report_dir / "gradient_flow" / f"{phase.name}.json")
+        trainer.add_callback(flow)
+        trainer.train(resume_from_checkpoint=True if resume else None)
+        if not flow.done:  # resumed after the last step: nothing ran, so nothing to check
+            flow.report_file.parent.mkdir(parents=True, exist_ok=True)
+            flow.report_file.write_text(json.dumps({"checked": False, "reason": "resumed with no step left"}) + "\n")
+        steps += trainer.state.global_step
+        log_history += [{"phase": phase.name, **entry} for entry in trainer.state.log_history]
+        model = trainer.model
+        if hasattr(model, "merge_and_unload") and phase is not recipe.phases[-1]:
+            model = model.merge_and_unload()  # the next phase adapts the merged weights
+
+    final = model_dir / "final"
+    if final.exists():
+        shutil.rmtree(final)
+    trainer.save_model(str(final))
+    processor.save_pretrained(str(final))
+    losses = [e["loss"] for e in log_history if "loss" in e]
+    write_json(
+        {
+            "run": args.run,
+            "recipe": recipe.name,
+            "pacing": pacing,
+            "blind": args.run == "blind",
+            "examples": len(examples),
+            "trained_examples": len(dataset),
+            "over_length": len(over_length),
+            "steps": steps,
+            "first_loss": losses[0] if losses else None,
+            "final_loss": losses[-1] if losses else None,
+            "predicted_peak_gib": round(plan.total_gib, 3),
+        },
+        report_dir / "metrics.json",
+    )
+    (report_dir / "over_length.json").write_text(json.dumps(over_length, indent=2) + "\n")
+
+
+def run_fingerprint(run: str, recipe, train_params: dict) -> str:  # type: ignore[no-untyped-def]
+    """What a checkpoint must match to be resumed: the run, the recipe file, the params and the data."""
+    digest = hashlib.sha256()
+    settings = {k: v for k, v in train_params.items() if k not in ("max_steps", "save_steps", "logging_steps")}
+    digest.update(json.dumps({"run": run, "params": settings}, sort_keys=True, default=str).encode())
+    for path in (Path(recipe.source), FRAMES, MIXTURE, Path(recipe.model.path) / "model.safetensors"):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _dvclive(folder: Path):  # type: ignore[no-untyped-def]
+    from dvclive import Live
+    from transformers.integrations import DVCLiveCallback
+
+    return DVCLiveCallback(live=Live(dir=str(folder), save_dvc_exp=False, dvcyaml=None, report=None))
+
+
+if __name__ == "__main__":
+    main()

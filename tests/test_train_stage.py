@@ -1,0 +1,95 @@
+"""The train stage end to end on a few sample examples: logs, checks, saves, resumes, and runs LoRA."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .train_fixtures import make_training_inputs
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_stage(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "stages" / args[0]), *args[1:]], cwd=project, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
+def set_train_params(project: Path, **values: object) -> None:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["train"].update(values)
+    (project / "params.yaml").write_text(yaml.safe_dump(params))
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    work = tmp_path_factory.mktemp("train")
+    shutil.copy2(REPO / "params.yaml", work / "params.yaml")
+    make_training_inputs(work, count=12)
+    run_stage(work, "tiny_model.py")
+    set_train_params(work, max_steps=4, save_steps=2, logging_steps=1)
+    return work
+
+
+def test_training_logs_checks_and_saves(project: Path) -> None:
+    run_stage(project, "train_narrator.py", "--run", "curriculum")
+    report = project / "reports/train/curriculum"
+    metrics = json.loads((report / "metrics.json").read_text())
+    assert metrics["steps"] == 4 and metrics["trained_examples"] + metrics["over_length"] == metrics["examples"] == 12
+    over = json.loads((report / "over_length.json").read_text())  # left out, never truncated
+    assert len(over) == metrics["over_length"] and all(o["tokens"] > o["max_length"] for o in over)
+    assert metrics["final_loss"] < metrics["first_loss"]
+    flow = json.loads((report / "gradient_flow/sft.json").read_text())
+    assert set(flow) == {"vision", "projector", "language"}
+    assert all(t["with_gradient"] == t["trainable"] > 0 for t in flow.values())
+    loss = (report / "dvclive/sft/plots/metrics/loss.tsv").read_text().splitlines()
+    assert loss[0].split("\t")[:2] == ["step", "loss"] and len(loss) == 5  # header + 4 logged steps
+    assert (report / "dvclive/sft/plots/metrics/tokens_per_second.tsv").exists()
+    final = project / "models/narrator/curriculum/final"
+    assert (final / "model.safetensors").exists() and (final / "processor_config.json").exists()
+    from train.tiny_model import load_narrator
+
+    model, processor = load_narrator(str(final))  # what eval and inference will open
+    assert processor.tokenizer.image_token == "<image>"
+
+
+def test_a_killed_run_resumes_from_its_last_checkpoint(project: Path) -> None:
+    set_train_params(project, max_steps=2)  # the run "dies" after its checkpoint at step 2
+    run_stage(project, "train_narrator.py", "--run", "shuffle")
+    checkpoints = project / "models/narrator/shuffle/checkpoints/sft"
+    assert [p.name for p in checkpoints.glob("checkpoint-*")] == ["checkpoint-2"]
+    set_train_params(project, max_steps=4)
+    resumed = run_stage(project, "train_narrator.py", "--run", "shuffle")
+    assert "resuming sft from" in resumed.stderr
+    state = json.loads((checkpoints / "checkpoint-4/trainer_state.json").read_text())
+    assert state["global_step"] == 4
+    assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3, 4]  # steps 1-2 from the first run
+    # Another configuration never resumes this run's checkpoints.
+    set_train_params(project, pacing="baby_steps", max_steps=2)
+    fresh = run_stage(project, "train_narrator.py", "--run", "shuffle")
+    assert "starting afresh" in fresh.stderr and "resuming" not in fresh.stderr
+    set_train_params(project, pacing="follow", max_steps=4)
+
+
+def test_lora_recipe_trains_adapters_with_gradients(project: Path) -> None:
+    recipe = yaml.safe_load((REPO / "train/recipes/tiny.yaml").read_text())
+    recipe["train"].update(language="lora", vision="frozen", projector="full")
+    path = project / "tiny-lora.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    set_train_params(project, recipe=str(path), max_steps=2)
+    run_stage(project, "train_narrator.py", "--run", "blind")
+    flow = json.loads((project / "reports/train/blind/gradient_flow/sft.json").read_text())
+    assert set(flow) == {"projector", "language"}
+    assert flow["language"]["with_gradient"] == flow["language"]["trainable"] == 2 * 4 * 2  # A and B, 4 targets, 2 layers
+    assert (project / "models/narrator/blind/final/adapter_model.safetensors").exists()

@@ -1,0 +1,39 @@
+"""Small training inputs made from the sample world, so training tests need no `dvc repro` first.
+
+Writes data/mixtures/train.parquet and data/frames/train.parquet (the columns the train stage
+reads) for the first `count` LVD-2M sample rows whose video exists, with frames sampled by the
+real frames code from data/sample/videos.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import polars as pl
+
+from train.frames import FramePolicy, Frames, Media, png_bytes, sample_frames
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data/sample"
+
+
+def make_training_inputs(dest: Path, count: int = 16) -> pl.DataFrame:
+    with (SAMPLE / "lvd2m/lvd2m_sample.csv").open(encoding="utf-8", newline="") as handle:
+        rows = [r for r in csv.DictReader(handle) if (SAMPLE / "videos" / f"{r['video_id']}.mp4").exists()]
+    buckets = ["easy", "medium", "hard"]
+    mixture, frames = [], []
+    for k, row in enumerate(rows[:count]):
+        video = SAMPLE / "videos" / f"{row['video_id']}.mp4"
+        sampled = sample_frames(Media(video, 0.0, 1.5, "video"), FramePolicy(per_example=2))
+        assert isinstance(sampled, Frames), sampled
+        example_id = f"lvd2m:{row['video_id']}:{k}"
+        mixture.append({"example_id": example_id, "text": row["refined_caption"].removeprefix("CAPTION: "),
+                        "source": "lvd2m", "difficulty_bucket": buckets[k * 3 // count], "curriculum_position": k})
+        frames.append({"example_id": example_id, "frames": [png_bytes(im) for im in sampled.images]})
+    (dest / "data/mixtures").mkdir(parents=True, exist_ok=True)
+    (dest / "data/frames").mkdir(parents=True, exist_ok=True)
+    table = pl.DataFrame(mixture)
+    table.write_parquet(dest / "data/mixtures/train.parquet")
+    pl.DataFrame(frames).write_parquet(dest / "data/frames/train.parquet")
+    return table
