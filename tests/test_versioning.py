@@ -71,7 +71,7 @@ def test_push_clone_pull_gives_identical_mixtures_without_rerunning(project: Pat
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(project), str(clone)], tmp_path)
     run(["dvc", "remote", "add", "-d", "--local", "local", str(remote)], clone)
-    run(["dvc", "pull"], clone)
+    run(["dvc", "pull", "--with-deps", *TARGETS], clone)
     assert "Data and pipelines are up to date" in run(["dvc", "status", *TARGETS], clone)
     assert digest(clone / "data/mixtures") == digest(project / "data/mixtures")
     assert (clone / "data/mixtures/train.parquet").stat().st_size > 0
