@@ -52,6 +52,8 @@ def configure_towers(model: torch.nn.Module, recipe: Recipe, phase: Phase) -> tu
             raise ValueError(f"{recipe.source}: phase {phase.name} has vision: lora but lora.vision_target_modules is empty")
         lora_patterns.append(rf".*{names['vision']}\..*\.({'|'.join(recipe.lora.vision_target_modules)})")
     full = [names[t] for t in ("vision", "projector", "language") if modes[t] == "full"]
+    if modes["language"] == "full":
+        full.append("lm_head")  # the output head sits outside `language_model`: left frozen, logits stay random
     if lora_patterns:
         config = LoraConfig(
             r=recipe.lora.r, lora_alpha=recipe.lora.alpha, lora_dropout=recipe.lora.dropout,
