@@ -96,6 +96,7 @@ def main() -> None:
         resume = any(checkpoints.glob("checkpoint-*"))
         if resume:
             print(f"train: resuming {phase.name} from {checkpoints}", file=sys.stderr)
+            restore_weights(trainer.model, checkpoints)
         flow = GradientFlowCallback(towers, report_dir / "gradient_flow" / f"{phase.name}.json")
         trainer.add_callback(flow)
         trainer.train(resume_from_checkpoint=True if resume else None)
@@ -133,12 +134,34 @@ def main() -> None:
     (report_dir / "over_length.json").write_text(json.dumps(over_length, indent=2) + "\n")
 
 
+def restore_weights(model: torch.nn.Module, checkpoints: Path) -> None:
+    """Load the last checkpoint's full weights through from_pretrained.
+
+    Why: transformers 5.24 saves LLaVA under its legacy key names (`language_model.model.*`) and
+    renames them in from_pretrained, but Trainer's resume loads the file with load_state_dict,
+    which matches none of them: it warns and goes on from the initial weights. (Adapter-only
+    checkpoints, PEFT, are loaded by the Trainer correctly.)
+    """
+    from transformers import AutoModelForImageTextToText
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(checkpoints))
+    if last is None or not (Path(last) / "model.safetensors").exists() or hasattr(model, "peft_config"):
+        return
+    saved = AutoModelForImageTextToText.from_pretrained(last, local_files_only=True, use_safetensors=True,
+                                                        trust_remote_code=False)
+    missing, unexpected = model.load_state_dict(saved.state_dict(), strict=False)
+    if missing or unexpected:
+        raise RuntimeError(f"{last}: checkpoint does not match the model (missing {missing[:3]}, unexpected {unexpected[:3]})")
+
+
 def run_fingerprint(run: str, recipe, train_params: dict) -> str:  # type: ignore[no-untyped-def]
-    """What a checkpoint must match to be resumed: the run, the recipe file, the params and the data."""
+    """What a checkpoint must match to be resumed: the run, recipe, params, data and training code."""
     digest = hashlib.sha256()
     settings = {k: v for k, v in train_params.items() if k not in ("max_steps", "save_steps", "logging_steps")}
     digest.update(json.dumps({"run": run, "params": settings}, sort_keys=True, default=str).encode())
-    for path in (Path(recipe.source), FRAMES, MIXTURE, Path(recipe.model.path) / "model.safetensors"):
+    code = [Path(__file__)] + sorted((Path(__file__).resolve().parents[1] / "train").glob("*.py"))
+    for path in (Path(recipe.source), FRAMES, MIXTURE, Path(recipe.model.path) / "model.safetensors", *code):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()

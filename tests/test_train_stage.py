@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -64,17 +66,40 @@ def test_training_logs_checks_and_saves(project: Path) -> None:
     assert processor.tokenizer.image_token == "<image>"
 
 
+def final_weights(project: Path, run: str) -> dict:  # type: ignore[type-arg]
+    from safetensors.torch import load_file
+
+    return load_file(project / "models/narrator" / run / "final/model.safetensors")
+
+
 def test_a_killed_run_resumes_from_its_last_checkpoint(project: Path) -> None:
-    set_train_params(project, max_steps=2)  # the run "dies" after its checkpoint at step 2
+    set_train_params(project, max_steps=8, save_steps=2)
     run_stage(project, "train_narrator.py", "--run", "shuffle")
+    uninterrupted = final_weights(project, "shuffle")
+    shutil.rmtree(project / "models/narrator/shuffle")
+
+    # Start the same run and kill it (SIGKILL) as soon as its first checkpoint is on disk.
     checkpoints = project / "models/narrator/shuffle/checkpoints/sft"
-    assert [p.name for p in checkpoints.glob("checkpoint-*")] == ["checkpoint-2"]
-    set_train_params(project, max_steps=4)
+    process = subprocess.Popen([sys.executable, str(REPO / "stages/train_narrator.py"), "--run", "shuffle"], cwd=project,
+                               env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline:
+        if process.poll() is not None:
+            break
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (project / "models/narrator/shuffle/final").exists()
+
     resumed = run_stage(project, "train_narrator.py", "--run", "shuffle")
     assert "resuming sft from" in resumed.stderr
-    state = json.loads((checkpoints / "checkpoint-4/trainer_state.json").read_text())
-    assert state["global_step"] == 4
-    assert [e["step"] for e in state["log_history"] if "loss" in e] == [1, 2, 3, 4]  # steps 1-2 from the first run
+    state = json.loads((checkpoints / "checkpoint-8/trainer_state.json").read_text())
+    assert state["global_step"] == 8
+    # The weights, not just the step counter, carry on: the same result as never stopping.
+    weights = final_weights(project, "shuffle")
+    diffs = {k: float((weights[k] - uninterrupted[k]).abs().max()) for k in weights}
+    assert weights.keys() == uninterrupted.keys() and max(diffs.values()) < 1e-5, max(diffs.items(), key=lambda kv: kv[1])
     # Another configuration never resumes this run's checkpoints.
     set_train_params(project, pacing="baby_steps", max_steps=2)
     fresh = run_stage(project, "train_narrator.py", "--run", "shuffle")
