@@ -51,8 +51,14 @@ def main() -> None:
     model_dir = Path("models/narrator") / args.run
     report_dir = Path("reports/train") / args.run
 
+    from accelerate import PartialState
+
+    # Under `accelerate launch` every process runs this script; only the main one writes files.
+    state = PartialState(cpu=not torch.cuda.is_available())
+    main_process = state.is_main_process
     plan = predict_peak_memory(recipe)
-    print(plan, file=sys.stderr)
+    if main_process:
+        print(plan, file=sys.stderr)
     check_budget(plan, recipe.memory.budget_gib)  # MemoryBudgetError names the knobs to turn
 
     torch.manual_seed(recipe.train.seed)
@@ -66,11 +72,13 @@ def main() -> None:
     # A checkpoint is resumed only by the same run: same recipe, params (except step counts) and data.
     fingerprint = run_fingerprint(args.run, recipe, train_params)
     stamp = model_dir / "checkpoints" / "run_fingerprint.txt"
-    if stamp.exists() and stamp.read_text().strip() != fingerprint:
-        print(f"train: {model_dir / 'checkpoints'} belongs to another configuration: starting afresh", file=sys.stderr)
-        shutil.rmtree(model_dir / "checkpoints")
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(fingerprint + "\n")
+    if main_process:
+        if stamp.exists() and stamp.read_text().strip() != fingerprint:
+            print(f"train: {model_dir / 'checkpoints'} belongs to another configuration: starting afresh", file=sys.stderr)
+            shutil.rmtree(model_dir / "checkpoints")
+        stamp.parent.mkdir(parents=True, exist_ok=True)
+        stamp.write_text(fingerprint + "\n")
+    state.wait_for_everyone()
 
     steps = 0
     log_history: list[dict] = []
@@ -82,7 +90,7 @@ def main() -> None:
         phase_data = dataset.select(order).select_columns(["images", "messages"])
         model, towers = configure_towers(model, recipe, phase)
         checkpoints = model_dir / "checkpoints" / phase.name
-        live = _dvclive(report_dir / "dvclive" / phase.name)
+        logging_callbacks = [ThroughputCallback(), _dvclive(report_dir / "dvclive" / phase.name)] if main_process else []
         from trl import SFTTrainer
 
         trainer = SFTTrainer(
@@ -91,16 +99,17 @@ def main() -> None:
                           logging_steps=int(train_params["logging_steps"])),
             train_dataset=phase_data,
             processing_class=processor,
-            callbacks=[ThroughputCallback(), live],
+            callbacks=logging_callbacks,
         )
         resume = any(checkpoints.glob("checkpoint-*"))
         if resume:
-            print(f"train: resuming {phase.name} from {checkpoints}", file=sys.stderr)
+            if main_process:
+                print(f"train: resuming {phase.name} from {checkpoints}", file=sys.stderr)
             restore_weights(trainer.model, checkpoints)
-        flow = GradientFlowCallback(towers, report_dir / "gradient_flow" / f"{phase.name}.json")
+        flow = GradientFlowCallback(towers, report_dir / "gradient_flow" / f"{phase.name}.json" if main_process else None)
         trainer.add_callback(flow)
         trainer.train(resume_from_checkpoint=True if resume else None)
-        if not flow.done:  # resumed after the last step: nothing ran, so nothing to check
+        if not flow.done and flow.report_file is not None:  # resumed with no step left: nothing to check
             flow.report_file.parent.mkdir(parents=True, exist_ok=True)
             flow.report_file.write_text(json.dumps({"checked": False, "reason": "resumed with no step left"}) + "\n")
         steps += trainer.state.global_step
@@ -110,9 +119,12 @@ def main() -> None:
             model = model.merge_and_unload()  # the next phase adapts the merged weights
 
     final = model_dir / "final"
-    if final.exists():
+    if main_process and final.exists():
         shutil.rmtree(final)
-    trainer.save_model(str(final))
+    state.wait_for_everyone()
+    trainer.save_model(str(final))  # writes on the main process only
+    if not main_process:
+        return
     processor.save_pretrained(str(final))
     losses = [e["loss"] for e in log_history if "loss" in e]
     write_json(
@@ -125,6 +137,7 @@ def main() -> None:
             "trained_examples": len(dataset),
             "over_length": len(over_length),
             "steps": steps,
+            "processes": state.num_processes,
             "first_loss": losses[0] if losses else None,
             "final_loss": losses[-1] if losses else None,
             "predicted_peak_gib": round(plan.total_gib, 3),

@@ -118,3 +118,20 @@ def test_lora_recipe_trains_adapters_with_gradients(project: Path) -> None:
     assert set(flow) == {"projector", "language"}
     assert flow["language"]["with_gradient"] == flow["language"]["trainable"] == 2 * 4 * 2  # A and B, 4 targets, 2 layers
     assert (project / "models/narrator/blind/final/adapter_model.safetensors").exists()
+
+
+def test_two_cpu_processes_under_accelerate_launch(project: Path) -> None:
+    set_train_params(project, recipe="tiny", max_steps=2, save_steps=2)
+    shutil.rmtree(project / "models/narrator/curriculum", ignore_errors=True)  # a fresh run, not a resume
+    result = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(REPO / "train/accelerate/cpu_2proc.yaml"),
+         str(REPO / "stages/train_narrator.py"), "--run", "curriculum"],
+        cwd=project, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    state = json.loads((project / "models/narrator/curriculum/checkpoints/sft/checkpoint-2/trainer_state.json").read_text())
+    assert state["global_step"] == 2
+    assert (project / "models/narrator/curriculum/final/model.safetensors").exists()
+    metrics = json.loads((project / "reports/train/curriculum/metrics.json").read_text())
+    assert metrics["steps"] == 2 and metrics["processes"] == 2
+    set_train_params(project, max_steps=4)
