@@ -103,10 +103,8 @@ def synthetic_captions(rows: int, seed: int) -> pl.Series:
     sentences = pl.Series([" ".join(filter(None, (*p, m))) + "." for *p, m in zip(*parts, modifier)])
     counts = rng.integers(3, 9, size=rows)
     picks = pl.Series(rng.integers(0, pool_size, size=int(counts.sum())))
-    offsets = np.concatenate([[0], np.cumsum(counts)])
     frame = pl.DataFrame({"row": np.repeat(np.arange(rows), counts), "sentence": sentences.gather(picks)})
     texts = frame.group_by("row", maintain_order=True).agg(pl.col("sentence").str.join(" ")).get_column("sentence")
-    assert len(offsets) == rows + 1
     # 5% exact copies of an earlier row, with case and punctuation changed.
     copies = np.sort(rng.choice(np.arange(1, rows), size=rows // 20, replace=False))
     originals = (rng.random(len(copies)) * copies).astype(np.int64)

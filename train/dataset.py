@@ -53,16 +53,31 @@ def load_examples(frames_file: str | Path, mixture_file: str | Path) -> pl.DataF
 
 
 def to_dataset(examples: pl.DataFrame, *, blind: bool = False) -> datasets.Dataset:
-    """A 🤗 Dataset of conversations with decoded PIL frames, rows in the order given."""
+    """A 🤗 Dataset of conversations, rows in the order given; frames decode to PIL on access.
+
+    The PNG bytes go in as they are (an `Image` feature), not decoded here and re-encoded by
+    datasets: at a real mixture's size that round trip is most of the preparation time.
+    """
+    black: dict[tuple[int, int], bytes] = {}
+
+    def blank(png: bytes) -> bytes:  # a black PNG of the frame's size, made once per size
+        with Image.open(io.BytesIO(png)) as frame:  # reads the header only
+            size = frame.size
+        if size not in black:
+            buffer = io.BytesIO()
+            Image.new("RGB", size).save(buffer, format="PNG")
+            black[size] = buffer.getvalue()
+        return black[size]
+
     rows = [
         {
             "example_id": row["example_id"],
-            "images": decode_frames(row["frames"], blind=blind),
+            "images": [{"bytes": blank(png) if blind else png, "path": None} for png in row["frames"]],
             "messages": conversation(len(row["frames"]), row["text"]),
         }
         for row in examples.iter_rows(named=True)
     ]
-    return datasets.Dataset.from_list(rows)
+    return datasets.Dataset.from_list(rows).cast_column("images", datasets.List(datasets.Image()))
 
 
 def token_length(processor: Any, images: list[Image.Image], messages: list[dict[str, Any]]) -> int:

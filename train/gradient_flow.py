@@ -9,9 +9,8 @@ trainable parts), the run looks healthy, and the adapter learns nothing. The fix
 `model.enable_input_require_grads()` (or non-reentrant checkpointing); this check catches the
 mistake, and any other tower that is silently cut off, after the first backward pass.
 
-Towers of a LLaVA-style model, by parameter name (PEFT's `base_model.model.` prefix ignored):
-vision = `vision_tower`, projector = `multi_modal_projector`, language = `language_model` and
-`lm_head`. Qwen2.5-VL names its vision tower `visual` (its `merger` is the projector).
+Towers, by module name (PEFT's `base_model.model.` prefix ignored), per model family in
+TOWER_MODULES; train/sft.py reads the same map to decide what trains.
 """
 
 from __future__ import annotations
@@ -21,10 +20,12 @@ from dataclasses import dataclass
 
 import torch
 
-TOWER_MARKERS = {
-    "projector": ("multi_modal_projector", "visual.merger"),
-    "vision": ("vision_tower", "visual."),
-    "language": ("language_model", "lm_head"),
+# Module names of each tower, per model family (transformers 5.x layouts). The language tower
+# includes `lm_head`, which sits outside `language_model`.
+TOWER_MODULES: dict[str, dict[str, tuple[str, ...]]] = {
+    "llava": {"vision": ("vision_tower",), "projector": ("multi_modal_projector",),
+              "language": ("language_model", "lm_head")},
+    "qwen2_5_vl": {"vision": ("visual",), "projector": ("visual.merger",), "language": ("language_model", "lm_head")},
 }
 
 
@@ -41,8 +42,9 @@ class TowerGradients:
 
 def tower_of(name: str) -> str | None:
     """The tower a parameter belongs to (projector checked first: Qwen's merger sits in `visual`)."""
-    for tower, markers in TOWER_MARKERS.items():
-        if any(marker in name for marker in markers):
+    for tower in ("projector", "vision", "language"):
+        modules = {m for family in TOWER_MODULES.values() for m in family[tower]}
+        if any(f"{module}." in name for module in modules):
             return tower
     return None
 

@@ -378,9 +378,9 @@ def _check(recipe: Recipe, file: Path) -> None:
         "train.max_seq_length": recipe.train.max_seq_length,
         "memory.budget_gib": recipe.memory.budget_gib,
     }
-    for field, value in positive.items():
+    for name, value in positive.items():
         if value <= 0:
-            fail(field, f"is {value}, must be > 0", "use a positive value")
+            fail(name, f"is {value}, must be > 0", "use a positive value")
     if recipe.memory.overhead_gib < 0:
         fail("memory.overhead_gib", "is negative", "use 0 or more GiB")
     if not 0.0 <= recipe.lora.dropout < 1.0:

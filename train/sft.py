@@ -26,14 +26,9 @@ from typing import Any
 import torch
 from transformers import TrainerCallback
 
-from train.gradient_flow import check_gradient_flow
+from train.gradient_flow import TOWER_MODULES, check_gradient_flow
 from train.recipes import Phase, Recipe
 
-# Module names of each tower, per model family (transformers 5.x layouts).
-TOWER_MODULES = {
-    "llava": {"vision": "vision_tower", "projector": "multi_modal_projector", "language": "language_model"},
-    "qwen2_5_vl": {"vision": "visual", "projector": "visual.merger", "language": "language_model"},
-}
 
 
 def configure_towers(model: torch.nn.Module, recipe: Recipe, phase: Phase) -> tuple[torch.nn.Module, list[str]]:
@@ -45,15 +40,13 @@ def configure_towers(model: torch.nn.Module, recipe: Recipe, phase: Phase) -> tu
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     lora_patterns = []
-    if modes["language"] == "lora":
-        lora_patterns.append(rf".*{names['language']}\..*\.({'|'.join(recipe.lora.target_modules)})")
+    if modes["language"] == "lora":  # adapters in the decoder only, never on lm_head
+        lora_patterns.append(rf".*{names['language'][0]}\..*\.({'|'.join(recipe.lora.target_modules)})")
     if modes["vision"] == "lora":
         if not recipe.lora.vision_target_modules:
             raise ValueError(f"{recipe.source}: phase {phase.name} has vision: lora but lora.vision_target_modules is empty")
-        lora_patterns.append(rf".*{names['vision']}\..*\.({'|'.join(recipe.lora.vision_target_modules)})")
-    full = [names[t] for t in ("vision", "projector", "language") if modes[t] == "full"]
-    if modes["language"] == "full":
-        full.append("lm_head")  # the output head sits outside `language_model`: left frozen, logits stay random
+        lora_patterns.append(rf".*{names['vision'][0]}\..*\.({'|'.join(recipe.lora.vision_target_modules)})")
+    full = [module for t in ("vision", "projector", "language") if modes[t] == "full" for module in names[t]]
     if lora_patterns:
         config = LoraConfig(
             r=recipe.lora.r, lora_alpha=recipe.lora.alpha, lora_dropout=recipe.lora.dropout,
@@ -68,7 +61,7 @@ def configure_towers(model: torch.nn.Module, recipe: Recipe, phase: Phase) -> tu
         # LLaVA reads the tower's hidden states, never its post_layernorm: a weight that cannot
         # learn (the gradient-flow check flags it) and should not sit in the optimizer.
         for name, parameter in model.named_parameters():
-            if names["vision"] in name and "post_layernorm" in name:
+            if names["vision"][0] in name and "post_layernorm" in name:
                 parameter.requires_grad_(False)
     trainable = [t for t in ("vision", "projector", "language") if modes[t] != "frozen"]
     return model, trainable

@@ -46,7 +46,6 @@ needs no torchvision, which is what `tiny_qwen2_5_vl_config` lets tests check.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from pathlib import Path
