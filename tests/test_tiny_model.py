@@ -97,9 +97,9 @@ def test_chat_template_marks_image_and_assistant_turn(texts: list[str]) -> None:
         {"role": "assistant", "content": "A red square glides right."},
     ]
     rendered = tok.apply_chat_template(messages, tokenize=False)
-    assert rendered == f"{BOS}USER: {IMAGE}\nNarrate.\nASSISTANT: A red square glides right.{EOS}\n"
+    assert rendered == f"{BOS}USER: {IMAGE}\nNarrate.\nASSISTANT:\nA red square glides right.{EOS}\n"
     prompt = tok.apply_chat_template(messages[:1], tokenize=False, add_generation_prompt=True)
-    assert prompt == f"{BOS}USER: {IMAGE}\nNarrate.\nASSISTANT: "
+    assert prompt == f"{BOS}USER: {IMAGE}\nNarrate.\nASSISTANT:\n"
     # Plain-string user content works too (text-only datasets).
     text_only = tok.apply_chat_template([{"role": "user", "content": "Hi"}], tokenize=False)
     assert text_only == f"{BOS}USER: Hi\n"
@@ -191,6 +191,23 @@ def test_assistant_mask_covers_exactly_the_narration(loaded: Loaded, texts: list
     ids, mask = out["input_ids"][0], out["assistant_masks"][0].bool()
     assert processor.tokenizer.decode(ids[mask]) == narration + EOS
     assert not mask[ids == processor.image_token_id].any()
+
+
+def test_generation_prompt_tokens_are_a_prefix_of_the_training_tokens(loaded: Loaded, texts: list[str]) -> None:
+    # Greedy narration continues the generation prompt's tokens; training saw the whole turn.
+    # If the prompt ended in a token that training never has at that place (the old template's
+    # trailing "ASSISTANT: " became a lone space token, while training tokenized " The" as one
+    # token), every narration would start off-distribution: the first word, which names the
+    # background, was then wrong for black and brown clips whatever the training.
+    _, processor = loaded
+    image = Image.new("RGB", (96, 96), (0, 90, 200))
+    for narration in (texts[0], texts[1], "A red square glides right."):
+        messages = _messages(image, narration)
+        prompt = processor.apply_chat_template(messages[:1], tokenize=False, add_generation_prompt=True)
+        full = processor.apply_chat_template(messages, tokenize=False)
+        prompt_ids = processor(images=[image], text=prompt, return_tensors="pt")["input_ids"][0].tolist()
+        full_ids = processor(images=[image], text=full, return_tensors="pt")["input_ids"][0].tolist()
+        assert full_ids[: len(prompt_ids)] == prompt_ids
 
 
 def test_build_is_deterministic(texts: list[str], tiny_dir: Path, tmp_path: Path) -> None:

@@ -96,11 +96,11 @@ CHAT_TEMPLATE = (
     "{%- for message in messages -%}"
     "{%- if message['role'] == 'system' -%}{{ render(message['content']) }}{{ '\\n' }}"
     "{%- elif message['role'] == 'user' -%}USER: {{ render(message['content']) }}{{ '\\n' }}"
-    "{%- elif message['role'] == 'assistant' -%}ASSISTANT: "
+    "{%- elif message['role'] == 'assistant' -%}ASSISTANT:{{ '\\n' }}"
     "{% generation %}{{ render(message['content']) }}{{ eos_token }}{% endgeneration %}{{ '\\n' }}"
     "{%- endif -%}"
     "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}ASSISTANT: {% endif -%}"
+    "{%- if add_generation_prompt -%}ASSISTANT:{{ '\\n' }}{% endif -%}"
 )
 
 
