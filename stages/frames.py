@@ -1,6 +1,8 @@
 """Sample frames for every mixture example; examples without usable media are left out with a reason.
 
-Reads params `frames` (media_root and the frame policy) and data/mixtures/{train,val,test}.parquet;
+Reads params `frames` (media_root, min_window_s), the frame policy and pixel budget of the recipe
+in params `train.recipe` (its `data:` section: the one place they are set, so the frames match
+what that model is trained on) and data/mixtures/{train,val,test}.parquet;
 writes data/frames/{train,val,test}.parquet (FRAMES_SCHEMA, in the mixture's curriculum order),
 data/frames/skipped.parquet (FRAME_SKIP_SCHEMA: example, split, reason, detail) and
 reports/metrics/frames.json (per split: examples = with_frames + skipped, skipped by reason).
@@ -19,6 +21,7 @@ from curation.io import load_params, write_json, write_parquet
 from curation.mixing import SPLITS
 from curation.schema import FRAME_SKIP_SCHEMA, FRAMES_SCHEMA, conform
 from train.frames import SKIP_REASONS, FramePolicy, Skip, locate_media, png_bytes, sample_frames
+from train.recipes import load_recipe
 
 MIXTURES = Path("data/mixtures")
 OUT_DIR = Path("data/frames")
@@ -28,11 +31,13 @@ COLUMNS = ["example_id", "source", "media_kind", "video_id", "clip_key", "clip_s
 
 
 def main() -> None:
-    params = load_params()["frames"]
+    all_params = load_params()
+    params = all_params["frames"]
     root = Path(params["media_root"])
     if not root.is_dir():
         sys.exit(f"params frames.media_root = {str(root)!r}: not a folder\n  fix: point it at the folder holding the videos")
-    policy = FramePolicy.from_params(params)
+    recipe = load_recipe(str(all_params["train"]["recipe"]))
+    policy = FramePolicy.from_recipe(recipe.data, min_window_s=float(params["min_window_s"]))
     metrics: dict[str, object] = {"media_root": str(root)}
     skipped_rows: list[dict[str, object]] = []
     for split in SPLITS:
@@ -71,8 +76,8 @@ def main() -> None:
         }
     skipped = pl.DataFrame(skipped_rows, schema={f.name: pl.String for f in FRAME_SKIP_SCHEMA})
     write_parquet(conform(skipped.sort("split", "example_id"), FRAME_SKIP_SCHEMA), OUT_DIR / "skipped.parquet")
-    metrics["policy"] = {"per_example": policy.per_example, "fps": policy.fps, "max_per_example": policy.max_per_example,
-                         "max_pixels": policy.max_pixels, "min_window_s": policy.min_window_s}
+    metrics["recipe"] = recipe.name
+    metrics["policy"] = policy.to_dict()
     write_json(metrics, METRICS)
     total_skipped = len(skipped_rows)
     if total_skipped:

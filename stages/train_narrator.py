@@ -6,8 +6,10 @@
 
 Reads params `train` and `score.difficulty_buckets`, the recipe file (train/recipes/<name>.yaml),
 data/frames/train.parquet and data/mixtures/train.parquet. Before loading any weights it prints
-the predicted peak memory and refuses to start over the recipe's budget (train/memory.py).
-Writes models/narrator/<run>/ (the trained adapter or model and the processor),
+the predicted peak memory and refuses to start over the recipe's budget (train/memory.py), and
+checks that data/frames was sampled with the recipe's frame policy and pixel budget.
+Writes models/narrator/<run>/final (the trained adapter or model, and the processor, whose
+processor_config.json carries the frame policy for eval and narration),
 models/narrator/<run>/checkpoints/ (kept between runs: a killed run resumes from the last one),
 reports/train/<run>/metrics.json and reports/train/<run>/dvclive/ (loss, learning rate, tokens/s,
 memory per logged step).
@@ -30,13 +32,15 @@ import torch  # noqa: E402
 from curation.io import load_params, write_json  # noqa: E402
 from train.curriculum import training_order  # noqa: E402
 from train.dataset import load_examples, split_by_length, to_dataset  # noqa: E402
+from train.frames import FramePolicy, write_frame_policy  # noqa: E402
 from train.memory import check_budget, predict_peak_memory  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import GradientFlowCallback, ThroughputCallback, configure_towers, sft_args  # noqa: E402
-from train.tiny_model import load_narrator  # noqa: E402
+from train.tiny_model import apply_pixel_budget, load_narrator  # noqa: E402
 
 FRAMES = Path("data/frames/train.parquet")
 MIXTURE = Path("data/mixtures/train.parquet")
+FRAMES_METRICS = Path("reports/metrics/frames.json")
 RUNS = ("curriculum", "shuffle", "blind")
 
 
@@ -60,9 +64,12 @@ def main() -> None:
     if main_process:
         print(plan, file=sys.stderr)
     check_budget(plan, recipe.memory.budget_gib)  # MemoryBudgetError names the knobs to turn
+    policy = FramePolicy.from_recipe(recipe.data, min_window_s=float(params["frames"]["min_window_s"]))
+    check_frames_policy(policy, FRAMES_METRICS)
 
     torch.manual_seed(recipe.train.seed)
     model, processor = load_narrator(recipe.model.path)
+    apply_pixel_budget(processor, policy.max_pixels)
     examples = load_examples(FRAMES, MIXTURE)
     dataset, over_length = split_by_length(to_dataset(examples, blind=args.run == "blind"), processor,
                                            recipe.train.max_seq_length)
@@ -126,6 +133,7 @@ def main() -> None:
     if not main_process:
         return
     processor.save_pretrained(str(final))
+    write_frame_policy(final, policy)  # eval and narration sample frames the way training did
     losses = [e["loss"] for e in log_history if "loss" in e]
     write_json(
         {
@@ -145,6 +153,18 @@ def main() -> None:
         report_dir / "metrics.json",
     )
     (report_dir / "over_length.json").write_text(json.dumps(over_length, indent=2) + "\n")
+
+
+def check_frames_policy(policy: FramePolicy, frames_metrics: Path) -> None:
+    """Refuse to train on frames sampled with another policy than the recipe's (a stale data/frames)."""
+    if not frames_metrics.is_file():
+        sys.exit(f"train: {frames_metrics} is missing: run `dvc repro frames` first")
+    used = json.loads(frames_metrics.read_text(encoding="utf-8")).get("policy")
+    if used != policy.to_dict():
+        sys.exit(
+            f"train: data/frames was sampled with {used}, but the recipe's frame policy is {policy.to_dict()}\n"
+            "  fix: `dvc repro frames` (or `dvc repro`), which samples with the recipe in params train.recipe"
+        )
 
 
 def restore_weights(model: torch.nn.Module, checkpoints: Path) -> None:

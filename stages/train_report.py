@@ -1,7 +1,8 @@
 """Score every trained run on the held-out test split and write reports/train/.
 
 Reads models/narrator/<run>/final for the runs in stages/train_narrator.py, data/frames/test.parquet
-and data/mixtures/test.parquet; narrates every test clip (greedy; the blind run sees black
+and data/mixtures/test.parquet; checks that the test frames were sampled with the frame policy
+saved with each model (its processor config), then narrates every test clip (greedy; the blind run sees black
 frames, as it was trained) and writes
 - reports/train/metrics.json: CIDEr-D per run, and each run's CIDEr-D over the blind control's;
 - reports/train/index.md: the same table, the floors of issue 4, and sample narrations next to
@@ -17,11 +18,13 @@ import sys
 from pathlib import Path
 
 from curation.io import write_json
-from train.dataset import decode_frames, load_examples
+from train.dataset import decode_frames, load_examples, style_of
+from train.frames import read_frame_policy
 from train.narrate import cider_d, narrate
 from train.tiny_model import load_narrator
 
 RUNS = ("curriculum", "shuffle", "blind")
+FRAMES_METRICS = Path("reports/metrics/frames.json")
 OUT = Path("reports/train")
 SAMPLES = 6
 FLOOR_CIDER, FLOOR_OVER_BLIND = 2.0, 2.0
@@ -32,11 +35,18 @@ def main() -> None:
     references = {row["example_id"]: [row["text"]] for row in examples.iter_rows(named=True)}
     scores: dict[str, float] = {}
     rows: list[dict[str, object]] = []
+    sampled_with = json.loads(FRAMES_METRICS.read_text(encoding="utf-8"))["policy"]
     for run in RUNS:
-        model, processor = load_narrator(str(Path("models/narrator") / run / "final"))
+        folder = Path("models/narrator") / run / "final"
+        trained_with = read_frame_policy(folder).to_dict()
+        if trained_with != sampled_with:
+            sys.exit(f"train_report: {folder} was trained with frame policy {trained_with}, but the test frames "
+                     f"were sampled with {sampled_with}\n  fix: `dvc repro` (frames and train follow train.recipe)")
+        model, processor = load_narrator(str(folder))
         model.eval()
         narrations = {
-            row["example_id"]: narrate(model, processor, decode_frames(row["frames"], blind=run == "blind"))
+            row["example_id"]: narrate(model, processor, decode_frames(row["frames"], blind=run == "blind"),
+                                       style=style_of(row["source"]))
             for row in examples.iter_rows(named=True)
         }
         scores[run], per_example = cider_d(references, narrations)

@@ -28,8 +28,11 @@ from train.frames import (
     fit_pixels,
     is_plain_name,
     locate_media,
+    read_frame_policy,
     sample_frames,
+    write_frame_policy,
 )
+from train.recipes import load_recipe
 
 REPO = Path(__file__).resolve().parents[1]
 FPS = 10
@@ -169,3 +172,34 @@ def test_stage_reconciles_and_reports_every_skip(tmp_path: Path) -> None:
     assert kept["example_id"].to_list() == ["lvd2m:good:train"] and kept["media_path"][0] == "good.mp4"
     first = Image.open(__import__("io").BytesIO(kept["frames"][0][0]))
     assert first.size == (32, 32) and first.mode == "RGB"
+    # Frame count and pixel budget come from the recipe in params train.recipe, and are recorded.
+    recipe = load_recipe(params["train"]["recipe"])
+    assert metrics["recipe"] == recipe.name and len(kept["frames"][0]) == recipe.data.frames
+    assert metrics["policy"] == FramePolicy.from_recipe(recipe.data, min_window_s=params["frames"]["min_window_s"]).to_dict()
+
+
+def test_frame_policy_travels_in_the_processor_config(tmp_path: Path) -> None:
+    from transformers import AutoProcessor, LlavaProcessor, SiglipImageProcessorPil
+
+    from train.tiny_model import train_tokenizer
+
+    processor = LlavaProcessor(image_processor=SiglipImageProcessorPil(size={"height": 64, "width": 64}),
+                               tokenizer=train_tokenizer(["a red circle moves left"] * 4, vocab_size=300),
+                               patch_size=16, vision_feature_select_strategy="full", num_additional_image_tokens=0)
+    processor.save_pretrained(tmp_path)
+    with pytest.raises(KeyError, match="frame policy is unknown"):
+        read_frame_policy(tmp_path)
+    policy = FramePolicy(per_example=6, fps=None, max_per_example=8, max_pixels=64 * 64, min_window_s=0.5)
+    write_frame_policy(tmp_path, policy)
+    assert read_frame_policy(tmp_path) == policy
+    # transformers still opens the folder (the extra key is ignored), and the processor is unchanged.
+    reopened = AutoProcessor.from_pretrained(tmp_path, local_files_only=True, trust_remote_code=False)
+    assert dict(reopened.image_processor.size) == dict(processor.image_processor.size)
+    assert FramePolicy.from_recipe(load_recipe("qwen2.5-vl-3b-lora").data).max_pixels == 448 * 448
+
+
+def test_frame_policy_rejects_nonsense() -> None:
+    with pytest.raises(ValueError, match="fps must be > 0"):
+        FramePolicy(fps=0.0)
+    with pytest.raises(ValueError, match="at least 64 pixels"):
+        FramePolicy(max_pixels=10)

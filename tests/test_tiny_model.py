@@ -19,6 +19,7 @@ from train.tiny_model import (
     IMAGE,
     PAD,
     NarratorNotAvailableError,
+    apply_pixel_budget,
     build_tiny_llava,
     count_parameters,
     load_narrator,
@@ -324,3 +325,20 @@ def test_tiny_qwen2_5_vl_forward() -> None:
     # The image is wired in: other pixels change the text logits after the image.
     other = forward(pixel_values + 1.0)
     assert not torch.allclose(out.logits[0, -3:], other.logits[0, -3:])
+
+
+def test_pixel_budget_sets_dynamic_processors_and_checks_fixed_ones(loaded: Loaded) -> None:
+    from types import SimpleNamespace
+
+    from transformers import Qwen2VLImageProcessorPil
+
+    # Qwen2-VL family (Qwen2.5-VL uses this image processor): the budget becomes its max pixels.
+    qwen = SimpleNamespace(image_processor=Qwen2VLImageProcessorPil())
+    apply_pixel_budget(qwen, 448 * 448)
+    grid = qwen.image_processor(images=[Image.new("RGB", (1280, 720))], return_tensors="pt")["image_grid_thw"][0]
+    assert int(grid[1] * grid[2]) * 14 * 14 <= 448 * 448  # patches x patch area within the budget
+    # Fixed-size tower (SigLIP): the budget must be its input size, or the error says what to set.
+    _, processor = loaded
+    apply_pixel_budget(processor, 64 * 64)
+    with pytest.raises(ValueError, match="set data.max_pixels: 4096"):
+        apply_pixel_budget(processor, 96 * 96)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import polars as pl
 import pytest
 
-from train.dataset import PROMPT, conversation, load_examples, split_by_length, to_dataset, token_length
+from train.dataset import PROMPTS, STYLE_OF_SOURCE, conversation, style_of, load_examples, split_by_length, to_dataset, token_length
 from train.tiny_model import build_tiny_llava, load_narrator
 
 from .train_fixtures import make_training_inputs
@@ -34,9 +35,24 @@ def examples(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
 def test_conversation_puts_one_image_slot_per_frame_before_the_prompt() -> None:
     messages = conversation(3, "A red circle moves left.")
     assert [part["type"] for part in messages[0]["content"]] == ["image", "image", "image", "text"]
-    assert messages[0]["content"][-1]["text"] == PROMPT
+    assert messages[0]["content"][-1]["text"] == PROMPTS["dense"]
     assert messages[1] == {"role": "assistant", "content": [{"type": "text", "text": "A red circle moves left."}]}
     assert len(conversation(2)) == 1  # generation: the user turn only
+
+
+def test_each_source_trains_with_the_prompt_of_its_style(examples) -> None:  # type: ignore[no-untyped-def]
+    from curation.schema import SOURCES
+
+    assert set(STYLE_OF_SOURCE) == set(SOURCES)  # every source has a style
+    assert len(set(PROMPTS.values())) == len(PROMPTS)  # styles are told apart by their prompt
+    mixed = examples.head(2).with_columns(source=pl.Series(["lvd2m", "youdescribe"]))
+    prompts = [row["messages"][0]["content"][-1]["text"] for row in to_dataset(mixed)]
+    assert prompts == [PROMPTS["dense"], PROMPTS["audio_description"]]
+    assert conversation(1, style="audio_description")[0]["content"][-1]["text"] == PROMPTS[style_of("ad_webvtt")]
+    with pytest.raises(ValueError, match="STYLE_OF_SOURCE"):
+        style_of("tiktok")
+    with pytest.raises(ValueError, match="use one of"):
+        conversation(1, style="poem")
 
 
 def test_dataset_rows_follow_the_curriculum_and_blind_frames_are_black(examples) -> None:  # type: ignore[no-untyped-def]

@@ -64,6 +64,28 @@ def test_training_logs_checks_and_saves(project: Path) -> None:
 
     model, processor = load_narrator(str(final))  # what eval and inference will open
     assert processor.tokenizer.image_token == "<image>"
+    # The frame policy travels with the model: what the frames stage used, read back from the processor config.
+    from train.frames import read_frame_policy
+
+    sampled_with = json.loads((project / "reports/metrics/frames.json").read_text())["policy"]
+    assert read_frame_policy(final).to_dict() == sampled_with
+    assert processor.image_processor.size["height"] * processor.image_processor.size["width"] == sampled_with["max_pixels"]
+
+
+def test_frames_sampled_with_another_policy_are_refused(project: Path, tmp_path: Path) -> None:
+    stale = tmp_path / "stale"
+    shutil.copytree(project, stale, ignore=shutil.ignore_patterns("models"))
+    shutil.copytree(project / "models/tiny-llava", stale / "models/tiny-llava")
+    metrics = stale / "reports/metrics/frames.json"
+    policy = json.loads(metrics.read_text())["policy"]
+    metrics.write_text(json.dumps({"policy": {**policy, "max_pixels": 96 * 96}}))
+    result = subprocess.run(
+        [sys.executable, str(REPO / "stages/train_narrator.py"), "--run", "shuffle"], cwd=stale, capture_output=True,
+        text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode != 0
+    assert "data/frames was sampled with" in result.stderr and "dvc repro frames" in result.stderr
+    assert not (stale / "models/narrator/shuffle").exists()  # refused before any training
 
 
 def final_weights(project: Path, run: str) -> dict:  # type: ignore[type-arg]

@@ -3,10 +3,17 @@
 One example is one conversation in TRL's vision-language format:
 
     {"images": [frame, frame, ...],
-     "messages": [{"role": "user", "content": [{"type": "image"}, ..., {"type": "text", "text": PROMPT}]},
+     "messages": [{"role": "user", "content": [{"type": "image"}, ..., {"type": "text", "text": PROMPTS[style]}]},
                   {"role": "assistant", "content": [{"type": "text", "text": narration}]}]}
 
-so `SFTTrainer` with `assistant_only_loss=True` trains on the narration tokens only (the chat
+The prompt names the narration style, because the sources write in two: dense paragraphs
+(LVD-2M, image descriptions) and one-sentence audio descriptions of a moment (YouDescribe,
+WebVTT description tracks). With one prompt for both, the model cannot know which length to
+write and every narration is a blend of the two (measured on the sample: a single prompt gave
+the YouDescribe test clips CIDEr-D 0.0, paragraphs where a sentence was wanted). Inference picks
+the style the same way (`narrate(..., style=...)`).
+
+`SFTTrainer` with `assistant_only_loss=True` trains on the narration tokens only (the chat
 template marks the assistant turn with `{% generation %}`). `blind=True` replaces every frame by
 a black image of the same size: the blind control, which shows how much the narrations depend on
 what is in the frames.
@@ -26,13 +33,31 @@ import datasets
 import polars as pl
 from PIL import Image
 
-PROMPT = "Narrate the clip."
+# Narration styles and their prompts; every source of curation/schema.py writes in one of them.
+PROMPTS = {
+    "dense": "Describe the clip in detail.",
+    "audio_description": "Describe this moment in one short sentence.",
+}
+STYLE_OF_SOURCE = {
+    "lvd2m": "dense",
+    "image_descriptions": "dense",
+    "youdescribe": "audio_description",
+    "ad_webvtt": "audio_description",
+}
 MIXTURE_COLUMNS = ["example_id", "text", "source", "difficulty_bucket", "curriculum_position"]
 
 
-def conversation(frame_count: int, narration: str | None = None) -> list[dict[str, Any]]:
-    """The user turn (frames, then the prompt) and, for training, the assistant's narration."""
-    user = {"role": "user", "content": [{"type": "image"}] * frame_count + [{"type": "text", "text": PROMPT}]}
+def style_of(source: str) -> str:
+    if source not in STYLE_OF_SOURCE:
+        raise ValueError(f"source {source!r} has no narration style: add it to train.dataset.STYLE_OF_SOURCE")
+    return STYLE_OF_SOURCE[source]
+
+
+def conversation(frame_count: int, narration: str | None = None, *, style: str = "dense") -> list[dict[str, Any]]:
+    """The user turn (frames, then the style's prompt) and, for training, the assistant's narration."""
+    if style not in PROMPTS:
+        raise ValueError(f"narration style {style!r}: use one of {', '.join(PROMPTS)}")
+    user = {"role": "user", "content": [{"type": "image"}] * frame_count + [{"type": "text", "text": PROMPTS[style]}]}
     if narration is None:
         return [user]
     return [user, {"role": "assistant", "content": [{"type": "text", "text": narration}]}]
@@ -73,7 +98,7 @@ def to_dataset(examples: pl.DataFrame, *, blind: bool = False) -> datasets.Datas
         {
             "example_id": row["example_id"],
             "images": [{"bytes": blank(png) if blind else png, "path": None} for png in row["frames"]],
-            "messages": conversation(len(row["frames"]), row["text"]),
+            "messages": conversation(len(row["frames"]), row["text"], style=style_of(row["source"])),
         }
         for row in examples.iter_rows(named=True)
     ]

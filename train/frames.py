@@ -13,19 +13,24 @@ Media names come from dumps, which are untrusted: a key or id that is not a plai
 (a separator, "..", a leading dot, a NUL) is refused, and every candidate is resolved and
 checked to lie inside the root (symlinks included) before it is opened.
 
-Frame policy (params `frames`): `per_example` frames at the centres of equal slices of the
-window, or `fps` frames per second of window (capped at `max_per_example`); each frame is the
-decoded frame nearest to its target time; frames are scaled down (never up) to at most
-`max_pixels` pixels, aspect kept. An example whose media is missing, unreadable, unsafe or too
+Frame policy: one per recipe (its `data:` section), the only place frame count and pixel
+budget are set. `per_example` frames at the centres of equal slices of the window, or `fps`
+frames per second of window (capped at `max_per_example`); each frame is the decoded frame
+nearest to its target time; frames are scaled down (never up) to at most `max_pixels` pixels,
+aspect kept. The train stage writes the policy into the saved processor config
+(`write_frame_policy`); eval and narration read it back (`read_frame_policy`), so a trained
+narrator always sees frames the way it was trained. An example whose media is missing, unreadable, unsafe or too
 short for its window gets a skip reason instead of frames, never a crash.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -50,30 +55,59 @@ class FramePolicy:
     per_example: int = 4  # frames per example when fps is None
     fps: float | None = None  # frames per second of window instead (capped at max_per_example)
     max_per_example: int = 16
-    max_pixels: int = 96 * 96  # pixel budget per frame (width x height), downscale only
-    min_window_s: float = 0.2
+    max_pixels: int = 64 * 64  # pixel budget per frame (width x height), downscale only
+    min_window_s: float = 0.2  # shorter windows are skipped (too_short)
+
+    def __post_init__(self) -> None:
+        if self.per_example < 1 or self.max_per_example < 1:
+            raise ValueError(f"frame policy {self}: frames per example must be >= 1")
+        if self.max_pixels < 64:
+            raise ValueError(f"frame policy {self}: max_pixels must be at least 64 pixels per frame")
+        if self.fps is not None and self.fps <= 0:
+            raise ValueError(f"frame policy {self}: fps must be > 0, or None for per_example frames")
 
     @classmethod
-    def from_params(cls, params: dict) -> FramePolicy:  # type: ignore[type-arg]
-        policy = cls(
-            per_example=int(params.get("per_example", 4)),
-            fps=None if params.get("fps") in (None, "null") else float(params["fps"]),
-            max_per_example=int(params.get("max_per_example", 16)),
-            max_pixels=int(params["max_pixels"]),
-            min_window_s=float(params.get("min_window_s", 0.2)),
-        )
-        if policy.per_example < 1 or policy.max_per_example < 1:
-            raise ValueError("params frames.per_example and frames.max_per_example must be >= 1")
-        if policy.max_pixels < 64:
-            raise ValueError(f"params frames.max_pixels = {policy.max_pixels}: use at least 64 pixels per frame")
-        if policy.fps is not None and policy.fps <= 0:
-            raise ValueError("params frames.fps must be > 0, or null to use frames.per_example")
-        return policy
+    def from_recipe(cls, data: Any, *, min_window_s: float = 0.2) -> FramePolicy:
+        """The policy of a recipe's `data:` section (train.recipes.DataSpec)."""
+        return cls(per_example=data.frames, fps=data.fps, max_per_example=data.max_frames,
+                   max_pixels=data.max_pixels, min_window_s=min_window_s)
 
     def frame_count(self, window_s: float) -> int:
         if self.fps is None:
             return self.per_example
         return max(1, min(self.max_per_example, math.ceil(window_s * self.fps)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# The key under which the policy is stored in a saved model's processor_config.json.
+# transformers ignores unknown keys there when loading and drops them when saving, so only
+# write_frame_policy puts it there (after every save_pretrained of a trained narrator).
+POLICY_KEY = "visual_narrator_frame_policy"
+PROCESSOR_CONFIG = "processor_config.json"
+
+
+def write_frame_policy(model_dir: str | Path, policy: FramePolicy) -> None:
+    """Add the frame policy to `model_dir`/processor_config.json (written by save_pretrained)."""
+    path = Path(model_dir) / PROCESSOR_CONFIG
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no processor config; save the processor before its frame policy")
+    config = json.loads(path.read_text(encoding="utf-8"))
+    config[POLICY_KEY] = policy.to_dict()
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_frame_policy(model_dir: str | Path) -> FramePolicy:
+    """The frame policy a narrator was trained with, from its processor_config.json."""
+    path = Path(model_dir) / PROCESSOR_CONFIG
+    config = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    if POLICY_KEY not in config:
+        raise KeyError(
+            f"{path}: no {POLICY_KEY!r}: this model was not saved by the train stage, so its frame "
+            "policy is unknown; pass one explicitly or re-export the model with the train stage"
+        )
+    return FramePolicy(**config[POLICY_KEY])
 
 
 @dataclass(frozen=True)

@@ -243,7 +243,7 @@ def _plan_phase(recipe: Recipe, phase: Phase, batch: int, seq_req: int, ckpt: bo
 
     # Vision tower + projector activations
     patches_per_frame = recipe.patches_per_frame
-    patches = batch * recipe.data.frames * patches_per_frame
+    patches = batch * recipe.data.most_frames * patches_per_frame
     v_per_layer = _layer_bytes_per_token(
         vis.hidden_size, vis.hidden_size, vis.intermediate_size, vis.attention_heads, vis.mlp == "gated", p, attn, patches_per_frame
     )
@@ -266,7 +266,7 @@ def _plan_phase(recipe: Recipe, phase: Phase, batch: int, seq_req: int, ckpt: bo
         seq_len=seq,
         visual_tokens=visual,
         gradient_checkpointing=ckpt,
-        frames=recipe.data.frames,
+        frames=recipe.data.most_frames,
         max_pixels=recipe.data.max_pixels,
         lora_r=lora.r,
         towers=tuple(phase.modes().items()),

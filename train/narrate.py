@@ -16,9 +16,10 @@ import torch
 from train.dataset import conversation
 
 
-def narrate(model: Any, processor: Any, images: list[Any], *, max_new_tokens: int = 160) -> str:
-    """One greedy narration for one clip's frames."""
-    prompt = processor.apply_chat_template(conversation(len(images)), add_generation_prompt=True, tokenize=False)
+def narrate(model: Any, processor: Any, images: list[Any], *, style: str = "dense", max_new_tokens: int = 160) -> str:
+    """One greedy narration for one clip's frames, in a style of train.dataset.PROMPTS."""
+    prompt = processor.apply_chat_template(conversation(len(images), style=style), add_generation_prompt=True,
+                                           tokenize=False)
     inputs = processor(images=images, text=prompt, return_tensors="pt").to(model.device)
     with torch.inference_mode():
         output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)

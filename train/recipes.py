@@ -143,8 +143,18 @@ class Architecture:
 
 @dataclass(frozen=True)
 class DataSpec:
-    frames: int  # frames per example
-    max_pixels: int  # pixel budget per frame (width x height)
+    # The one frame policy and pixel budget of a recipe: the frames stage samples with it, the
+    # train stage writes it into the saved processor config, eval and narration read it back
+    # (train/frames.py: FramePolicy, write_frame_policy, read_frame_policy).
+    frames: int  # frames per example (when fps is null), at the centres of equal slices of the window
+    max_pixels: int  # pixel budget per frame (width x height); frames are only scaled down
+    fps: float | None = None  # or frames per second of window instead, capped at max_frames
+    max_frames: int = 16  # cap on frames per example under fps (the memory planner assumes it)
+
+    @property
+    def most_frames(self) -> int:
+        """The most frames one example can have: what memory and sequence length must allow."""
+        return self.frames if self.fps is None else self.max_frames
 
 
 @dataclass(frozen=True)
@@ -220,7 +230,7 @@ class Recipe:
     @property
     def visual_tokens(self) -> int:
         """Visual tokens per example in the language sequence (frames x tokens per frame)."""
-        return self.data.frames * self.visual_tokens_per_frame
+        return self.data.most_frames * self.visual_tokens_per_frame
 
 
 # --------------------------------------------------------------------------------------------
@@ -371,6 +381,7 @@ def _check(recipe: Recipe, file: Path) -> None:
         "architecture.projector.params": recipe.architecture.projector.params,
         "data.frames": recipe.data.frames,
         "data.max_pixels": recipe.data.max_pixels,
+        "data.max_frames": recipe.data.max_frames,
         "lora.r": recipe.lora.r,
         "lora.alpha": recipe.lora.alpha,
         "train.per_device_batch_size": recipe.train.per_device_batch_size,
@@ -381,6 +392,8 @@ def _check(recipe: Recipe, file: Path) -> None:
     for name, value in positive.items():
         if value <= 0:
             fail(name, f"is {value}, must be > 0", "use a positive value")
+    if recipe.data.fps is not None and recipe.data.fps <= 0:
+        fail("data.fps", f"is {recipe.data.fps}", "use frames per second > 0, or null for data.frames per example")
     if recipe.memory.overhead_gib < 0:
         fail("memory.overhead_gib", "is negative", "use 0 or more GiB")
     if not 0.0 <= recipe.lora.dropout < 1.0:
@@ -414,7 +427,7 @@ def _check(recipe: Recipe, file: Path) -> None:
     if recipe.train.max_seq_length < need:
         fail(
             "train.max_seq_length",
-            f"is {recipe.train.max_seq_length}, but {recipe.data.frames} frames take "
+            f"is {recipe.train.max_seq_length}, but {recipe.data.most_frames} frames take "
             f"{recipe.visual_tokens} visual tokens and the text needs at least {MIN_TEXT_TOKENS}",
             f"raise it to at least {need}, or lower data.frames / data.max_pixels",
         )

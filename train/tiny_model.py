@@ -309,6 +309,30 @@ def load_narrator(
     return model, processor
 
 
+def apply_pixel_budget(processor: ProcessorMixin, max_pixels: int) -> None:
+    """Make the processor resize every frame to the recipe's pixel budget, or say why it cannot.
+
+    Dynamic-resolution processors (Qwen2-VL / Qwen2.5-VL: `merge_size`, size `longest_edge` in
+    pixels) take the budget as their maximum; fixed-size towers (SigLIP: size height x width)
+    must already equal it, because the tower's input size is part of its weights.
+    """
+    image_processor = processor.image_processor
+    size = image_processor.size
+    if hasattr(image_processor, "merge_size"):  # Qwen2-VL family: size in total pixels
+        size["longest_edge"] = int(max_pixels)
+        size["shortest_edge"] = min(int(size.get("shortest_edge") or max_pixels), int(max_pixels))
+        return
+    height, width = size.get("height"), size.get("width")
+    if height is None or width is None:
+        raise ValueError(f"{type(image_processor).__name__}: size {dict(size)} is neither fixed nor in pixels")
+    if height * width != max_pixels:
+        raise ValueError(
+            f"the recipe's data.max_pixels is {max_pixels}, but this processor resizes every frame to "
+            f"{width}x{height} = {width * height} pixels (the vision tower's input size): "
+            f"set data.max_pixels: {width * height} in the recipe"
+        )
+
+
 # --------------------------------------------------------------------------------------------
 # 4. Flagship architecture, tiny
 # --------------------------------------------------------------------------------------------
