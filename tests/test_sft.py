@@ -31,7 +31,8 @@ def trainable(model) -> set[str]:  # type: ignore[no-untyped-def]
 def test_full_towers_train_everything_the_forward_uses_head_included(folder: Path) -> None:
     recipe = load_recipe("tiny")
     model, _ = load_narrator(str(folder))
-    model, towers = configure_towers(model, recipe, recipe.phases[0])
+    every_tower = dataclasses.replace(recipe.phases[0], vision="full", projector="full", language="full")
+    model, towers = configure_towers(model, recipe, every_tower)
     names = trainable(model)
     frozen = {name for name, _ in model.named_parameters()} - names
     assert towers == ["vision", "projector", "language"]
