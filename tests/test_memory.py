@@ -169,7 +169,9 @@ def test_lora_on_phi3_fused_projections() -> None:
 def test_tiny_full_towers_count_as_full_params() -> None:
     recipe = load_recipe("tiny")
     arch = recipe.architecture
-    everything = predict_peak_memory(recipe)  # the shipped tiny recipe trains every tower in full
+    every_tower = dataclasses.replace(recipe.phases[0], vision="full", projector="full", language="full")
+    recipe = dataclasses.replace(recipe, phases=(every_tower,))
+    everything = predict_peak_memory(recipe)
     assert everything.lora_params == 0
     assert everything.full_params == arch.vision.params + arch.projector.params + arch.language.params
     recipe = dataclasses.replace(recipe, phases=(dataclasses.replace(recipe.phases[0], language="lora"),))
@@ -181,6 +183,7 @@ def test_tiny_full_towers_count_as_full_params() -> None:
 
 def test_freezing_and_batch_lower_memory() -> None:
     recipe = load_recipe("tiny")
+    recipe = dataclasses.replace(recipe, phases=(dataclasses.replace(recipe.phases[0], vision="full"),))
     base = predict_peak_memory(recipe)
     frozen = dataclasses.replace(recipe, phases=(dataclasses.replace(recipe.phases[0], vision="frozen"),))
     assert predict_peak_memory(frozen).total < base.total
