@@ -24,8 +24,8 @@ def main() -> None:
     texts = pl.read_parquet(MIXTURE, columns=["text"]).get_column("text").to_list()
     recipe = load_recipe("tiny")
     vision, language = recipe.architecture.vision, recipe.architecture.language
-    if vision.image_size is None or recipe.data.max_pixels != vision.image_size**2:
-        raise SystemExit(f"{recipe.source}: the tiny tower needs a fixed image_size with data.max_pixels = image_size^2")
+    if vision.image_size is None:  # (load_recipe already checks data.max_pixels = image_size^2)
+        raise SystemExit(f"{recipe.source}: architecture.vision.image_size must be set: the tiny tower has a fixed input size")
     build_tiny_llava(
         texts, OUT, seed=0,
         image_size=vision.image_size, patch_size=vision.patch_size, vision_hidden=vision.hidden_size,

@@ -32,7 +32,7 @@ import torch  # noqa: E402
 from curation.io import load_params, write_json  # noqa: E402
 from train.curriculum import training_order  # noqa: E402
 from train.dataset import load_examples, split_by_length, to_dataset  # noqa: E402
-from train.frames import FramePolicy, write_frame_policy  # noqa: E402
+from train.frames import FramePolicy, policy_mismatch, write_frame_policy  # noqa: E402
 from train.memory import check_budget, predict_peak_memory  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import GradientFlowCallback, ThroughputCallback, configure_towers, sft_args  # noqa: E402
@@ -65,7 +65,9 @@ def main() -> None:
         print(plan, file=sys.stderr)
     check_budget(plan, recipe.memory.budget_gib)  # MemoryBudgetError names the knobs to turn
     policy = FramePolicy.from_recipe(recipe.data, min_window_s=float(params["frames"]["min_window_s"]))
-    check_frames_policy(policy, FRAMES_METRICS)
+    problem = policy_mismatch(policy, FRAMES_METRICS)
+    if problem:
+        sys.exit(f"train: {problem}")
 
     torch.manual_seed(recipe.train.seed)
     model, processor = load_narrator(recipe.model.path)
@@ -153,18 +155,6 @@ def main() -> None:
         report_dir / "metrics.json",
     )
     (report_dir / "over_length.json").write_text(json.dumps(over_length, indent=2) + "\n")
-
-
-def check_frames_policy(policy: FramePolicy, frames_metrics: Path) -> None:
-    """Refuse to train on frames sampled with another policy than the recipe's (a stale data/frames)."""
-    if not frames_metrics.is_file():
-        sys.exit(f"train: {frames_metrics} is missing: run `dvc repro frames` first")
-    used = json.loads(frames_metrics.read_text(encoding="utf-8")).get("policy")
-    if used != policy.to_dict():
-        sys.exit(
-            f"train: data/frames was sampled with {used}, but the recipe's frame policy is {policy.to_dict()}\n"
-            "  fix: `dvc repro frames` (or `dvc repro`), which samples with the recipe in params train.recipe"
-        )
 
 
 def restore_weights(model: torch.nn.Module, checkpoints: Path) -> None:

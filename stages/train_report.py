@@ -19,7 +19,7 @@ from pathlib import Path
 
 from curation.io import write_json
 from train.dataset import decode_frames, load_examples, style_of
-from train.frames import read_frame_policy
+from train.frames import policy_mismatch, read_frame_policy
 from train.narrate import cider_d, narrate
 from train.tiny_model import load_narrator
 
@@ -35,13 +35,11 @@ def main() -> None:
     references = {row["example_id"]: [row["text"]] for row in examples.iter_rows(named=True)}
     scores: dict[str, float] = {}
     rows: list[dict[str, object]] = []
-    sampled_with = json.loads(FRAMES_METRICS.read_text(encoding="utf-8"))["policy"]
     for run in RUNS:
         folder = Path("models/narrator") / run / "final"
-        trained_with = read_frame_policy(folder).to_dict()
-        if trained_with != sampled_with:
-            sys.exit(f"train_report: {folder} was trained with frame policy {trained_with}, but the test frames "
-                     f"were sampled with {sampled_with}\n  fix: `dvc repro` (frames and train follow train.recipe)")
+        problem = policy_mismatch(read_frame_policy(folder), FRAMES_METRICS)
+        if problem:
+            sys.exit(f"train_report: {folder} was trained with another frame policy: {problem}")
         model, processor = load_narrator(str(folder))
         model.eval()
         narrations = {

@@ -33,16 +33,18 @@ import datasets
 import polars as pl
 from PIL import Image
 
+from curation.schema import SOURCE_AD_WEBVTT, SOURCE_IMAGE_DESCRIPTIONS, SOURCE_LVD2M, SOURCE_YOUDESCRIBE
+
 # Narration styles and their prompts; every source of curation/schema.py writes in one of them.
 PROMPTS = {
     "dense": "Describe the clip in detail.",
     "audio_description": "Describe this moment in one short sentence.",
 }
 STYLE_OF_SOURCE = {
-    "lvd2m": "dense",
-    "image_descriptions": "dense",
-    "youdescribe": "audio_description",
-    "ad_webvtt": "audio_description",
+    SOURCE_LVD2M: "dense",
+    SOURCE_IMAGE_DESCRIPTIONS: "dense",
+    SOURCE_YOUDESCRIBE: "audio_description",
+    SOURCE_AD_WEBVTT: "audio_description",
 }
 MIXTURE_COLUMNS = ["example_id", "text", "source", "difficulty_bucket", "curriculum_position"]
 

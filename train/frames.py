@@ -98,6 +98,18 @@ def write_frame_policy(model_dir: str | Path, policy: FramePolicy) -> None:
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
+def policy_mismatch(policy: FramePolicy, frames_metrics: str | Path) -> str | None:
+    """Why frames recorded in `frames_metrics` (the frames stage's metrics) do not fit `policy`, or None."""
+    path = Path(frames_metrics)
+    if not path.is_file():
+        return f"{path} is missing: run `dvc repro frames` first"
+    sampled_with = json.loads(path.read_text(encoding="utf-8")).get("policy")
+    if sampled_with != policy.to_dict():
+        return (f"data/frames was sampled with {sampled_with} ({path}), but the frame policy is {policy.to_dict()}\n"
+                "  fix: `dvc repro frames` (or `dvc repro`): the frames stage samples with the recipe in params train.recipe")
+    return None
+
+
 def read_frame_policy(model_dir: str | Path) -> FramePolicy:
     """The frame policy a narrator was trained with, from its processor_config.json."""
     path = Path(model_dir) / PROCESSOR_CONFIG
