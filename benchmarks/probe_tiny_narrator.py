@@ -1,0 +1,144 @@
+"""What does the tiny narrator read from its frames? Train a variant, then count facts it gets right.
+
+    python benchmarks/probe_tiny_narrator.py                     # the tiny recipe as shipped
+    python benchmarks/probe_tiny_narrator.py --vision full       # tower trained from scratch
+    python benchmarks/probe_tiny_narrator.py --target shape      # learn only "<colour> <kind>." of the first shape
+    python benchmarks/probe_tiny_narrator.py --image-size 32 --patch 4 --max-seq-length 512
+
+Needs `dvc repro frames` (data/frames, data/mixtures). Builds a tiny model in a temporary folder
+(train.tiny_model.build_tiny_llava), trains it on the train split with the stage's own pieces
+(train.dataset, train.curriculum, train.sft), narrates the test split and prints test CIDEr-D
+and, over the LVD-2M test clips, how often the background colour and the first shape's colour
+and kind match the reference. `--target background` / `--target shape` replace every LVD-2M
+narration by that one fact, to ask whether the model can learn to read it at all (train loss
+printed too). The sample world's raw captions name these facts in fixed phrases, which is what
+the patterns below read. Figures are in the README, with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import polars as pl
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from train.curriculum import training_order  # noqa: E402
+from train.dataset import decode_frames, load_examples, split_by_length, style_of, to_dataset  # noqa: E402
+from train.narrate import cider_d, narrate  # noqa: E402
+from train.recipes import load_recipe  # noqa: E402
+from train.sft import configure_towers, sft_args  # noqa: E402
+from train.tiny_model import build_tiny_llava, load_narrator  # noqa: E402
+
+BACKGROUNDS = ("black", "dark gray", "navy blue", "dark green", "brown")
+COLOURS = ("red", "green", "blue", "yellow", "white", "orange", "purple")
+KINDS = ("circle", "square", "triangle")
+BACKGROUND = re.compile(r"\b(%s) (?:background|backdrop|screen)" % "|".join(BACKGROUNDS))
+FIRST_SHAPE = re.compile(r"\b(%s) (%s)\b" % ("|".join(COLOURS), "|".join(KINDS)))
+
+
+def background(text: str) -> str | None:
+    match = BACKGROUND.search(text)
+    return match.group(1) if match else None
+
+
+def first_shape(text: str) -> tuple[str, str] | None:
+    # After the background phrase, so "a blue background" is never read as a shape.
+    match = BACKGROUND.search(text)
+    shape = FIRST_SHAPE.search(text, match.end() if match else 0)
+    return (shape.group(1), shape.group(2)) if shape else None
+
+
+def probe_text(text: str, target: str) -> str | None:
+    if target == "background":
+        return f"{background(text)} background." if background(text) else None
+    shape = first_shape(text)
+    return f"{shape[0]} {shape[1]}." if shape else None
+
+
+def only_target(examples: pl.DataFrame, target: str) -> pl.DataFrame:
+    lvd = examples.filter(pl.col("source") == "lvd2m")
+    texts = [probe_text(t, target) for t in lvd["text"]]
+    return lvd.with_columns(text=pl.Series(texts, dtype=pl.String)).drop_nulls("text")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vision", choices=("frozen", "full"), default=None, help="default: the recipe's")
+    parser.add_argument("--epochs", type=int, default=None, help="default: the recipe's")
+    parser.add_argument("--image-size", type=int, default=None)
+    parser.add_argument("--patch", type=int, default=None)
+    parser.add_argument("--max-seq-length", type=int, default=None, help="default: the recipe's (raise it with more patches)")
+    parser.add_argument("--target", choices=("narration", "background", "shape"), default="narration")
+    args = parser.parse_args()
+
+    recipe = load_recipe("tiny")
+    vision, language = recipe.architecture.vision, recipe.architecture.language
+    phase = dataclasses.replace(recipe.phases[0], vision=args.vision or recipe.phases[0].vision,
+                                epochs=args.epochs or recipe.phases[0].epochs)
+    train = load_examples(REPO / "data/frames/train.parquet", REPO / "data/mixtures/train.parquet")
+    test = load_examples(REPO / "data/frames/test.parquet", REPO / "data/mixtures/test.parquet")
+    if args.target != "narration":
+        train, test = only_target(train, args.target), only_target(test, args.target)
+
+    with tempfile.TemporaryDirectory() as work:
+        folder = build_tiny_llava(
+            train["text"].to_list(), Path(work) / "model", seed=0,
+            image_size=args.image_size or vision.image_size, patch_size=args.patch or vision.patch_size,
+            vision_hidden=vision.hidden_size, vision_layers=vision.layers, text_hidden=language.hidden_size,
+            text_layers=language.layers, heads=language.attention_heads, vocab_size=language.vocab_size,
+            mlp_ratio=language.intermediate_size // language.hidden_size,
+            max_positions=language.max_position_embeddings,
+        )
+        model, processor = load_narrator(str(folder))
+        # As the train stage: over-length examples left out, then the curriculum order over epochs.
+        data, _ = split_by_length(to_dataset(train), processor, args.max_seq_length or recipe.train.max_seq_length)
+        if len(data) == 0:
+            sys.exit("every example is over the length limit: raise --max-seq-length")
+        train = train.filter(pl.col("example_id").is_in(data["example_id"]))
+        order = training_order(train["curriculum_position"].to_list(), train["difficulty_bucket"].to_list(),
+                               ["easy", "medium", "hard"], epochs=round(phase.epochs), pacing="follow",
+                               seed=recipe.train.seed)
+        data = data.select(order).select_columns(["images", "messages"])
+        model, _ = configure_towers(model, recipe, phase)
+        from trl import SFTTrainer
+
+        torch.manual_seed(recipe.train.seed)
+        trainer = SFTTrainer(model=model, args=sft_args(recipe, phase, Path(work) / "run", save_steps=10**9),
+                             train_dataset=data, processing_class=processor)
+        started = time.perf_counter()
+        trainer.train()
+        seconds = time.perf_counter() - started
+        model = trainer.model.eval()
+        references, narrations = {}, {}
+        for row in test.iter_rows(named=True):
+            references[row["example_id"]] = [row["text"]]
+            narrations[row["example_id"]] = narrate(model, processor, decode_frames(row["frames"]),
+                                                    style=style_of(row["source"]))
+
+    losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
+    score, _ = cider_d(references, narrations)
+    lvd = [k for k in narrations if k.startswith("lvd2m:")]
+    read = {"background": background, "shape colour": lambda t: (first_shape(t) or (None,))[0],
+            "shape kind": lambda t: (first_shape(t) or (None, None))[1]}
+    print(f"tiny probe: vision {phase.vision}, {round(phase.epochs)} epochs, target {args.target}, "
+          f"image {args.image_size or vision.image_size}px / patch {args.patch or vision.patch_size}; "
+          f"trained {len(train)} examples in {seconds:.0f} s, last logged loss {losses[-1] if losses else None}")
+    print(f"test CIDEr-D {score:.3f} on {len(narrations)} clips")
+    for fact, reader in read.items():
+        pairs = [(reader(references[k][0]), reader(narrations[k])) for k in lvd]
+        pairs = [(ref, got) for ref, got in pairs if ref is not None]
+        right = sum(ref == got for ref, got in pairs)
+        print(f"{fact}: {right}/{len(pairs)} LVD-2M test clips right")
+
+
+if __name__ == "__main__":
+    main()
