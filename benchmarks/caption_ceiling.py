@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO))
 
 import make_sample_world as world  # noqa: E402
 
-from train.narrate import cider_d  # noqa: E402
+from eval.caption_metrics import cider_d  # noqa: E402
 
 FIELDS = {  # the LVD-2M caption columns the sample world writes, by their generator
     "refined_caption": world.refined_caption,

@@ -33,7 +33,8 @@ sys.path.insert(0, str(REPO))
 
 from train.curriculum import training_order  # noqa: E402
 from train.dataset import decode_frames, load_examples, split_by_length, style_of, to_dataset  # noqa: E402
-from train.narrate import cider_d, narrate  # noqa: E402
+from eval.caption_metrics import cider_d  # noqa: E402
+from train.narrate import narrate  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import configure_towers, sft_args  # noqa: E402
 from train.tiny_model import build_tiny_llava, load_narrator  # noqa: E402

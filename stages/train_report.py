@@ -18,9 +18,10 @@ import sys
 from pathlib import Path
 
 from curation.io import write_json
+from eval.caption_metrics import cider_d
 from train.dataset import decode_frames, load_examples, style_of
 from train.frames import policy_mismatch, read_frame_policy
-from train.narrate import cider_d, narrate
+from train.narrate import narrate
 from train.tiny_model import load_narrator
 
 RUNS = ("curriculum", "shuffle", "blind")

@@ -55,11 +55,16 @@ def style_of(source: str) -> str:
     return STYLE_OF_SOURCE[source]
 
 
+def user_turn(frame_count: int, prompt: str) -> dict[str, Any]:
+    """The user turn of the chat template: the frames, then the prompt text."""
+    return {"role": "user", "content": [{"type": "image"}] * frame_count + [{"type": "text", "text": prompt}]}
+
+
 def conversation(frame_count: int, narration: str | None = None, *, style: str = "dense") -> list[dict[str, Any]]:
     """The user turn (frames, then the style's prompt) and, for training, the assistant's narration."""
     if style not in PROMPTS:
         raise ValueError(f"narration style {style!r}: use one of {', '.join(PROMPTS)}")
-    user = {"role": "user", "content": [{"type": "image"}] * frame_count + [{"type": "text", "text": PROMPTS[style]}]}
+    user = user_turn(frame_count, PROMPTS[style])
     if narration is None:
         return [user]
     return [user, {"role": "assistant", "content": [{"type": "text", "text": narration}]}]

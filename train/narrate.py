@@ -1,39 +1,58 @@
-"""Narrate held-out clips with a trained narrator and score the narrations with CIDEr-D.
+"""Generate text from frames with a trained narrator: narrations, or answers to any prompt.
 
 Generation is greedy (deterministic) with the same conversation format as training
 (train/dataset.py), so the processor saved with the model decides how frames become tokens.
-CIDEr-D is pycocoevalcap's `Cider` (the COCO caption evaluation's CIDEr-D: tf-idf n-grams 1-4,
-Gaussian length penalty, clipped counts; scale 0-10 per reference), after its PTB tokenizer
-(Java), as COCO results are reported.
+Requests are batched with left padding (decoder-only generation continues from the right end).
+Scoring lives in eval/caption_metrics.py.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import torch
 
-from train.dataset import conversation
+from train.dataset import PROMPTS, user_turn
+
+GREEDY = {"do_sample": False, "num_beams": 1}  # the decoding every report records
+
+
+def generate(
+    model: Any,
+    processor: Any,
+    requests: Sequence[tuple[list[Any], str]],
+    *,
+    max_new_tokens: int,
+    batch_size: int = 8,
+    progress: Any = None,
+) -> list[str]:
+    """Greedy answers to (frames, prompt) requests, in order; `progress` is called with each batch's size."""
+    tokenizer = processor.tokenizer
+    side = tokenizer.padding_side
+    tokenizer.padding_side = "left"
+    answers: list[str] = []
+    try:
+        for start in range(0, len(requests), batch_size):
+            batch = requests[start:start + batch_size]
+            prompts = [processor.apply_chat_template([user_turn(len(images), prompt)], add_generation_prompt=True,
+                                                     tokenize=False) for images, prompt in batch]
+            images = [image for frames, _ in batch for image in frames]
+            inputs = processor(images=images, text=prompts, return_tensors="pt", padding=True).to(model.device)
+            with torch.inference_mode():
+                output = model.generate(**inputs, max_new_tokens=max_new_tokens, **GREEDY,
+                                        pad_token_id=tokenizer.pad_token_id)
+            new_tokens = output[:, inputs["input_ids"].shape[1]:]
+            answers += [text.strip() for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+            if progress is not None:
+                progress(len(batch))
+    finally:
+        tokenizer.padding_side = side
+    return answers
 
 
 def narrate(model: Any, processor: Any, images: list[Any], *, style: str = "dense", max_new_tokens: int = 160) -> str:
     """One greedy narration for one clip's frames, in a style of train.dataset.PROMPTS."""
-    prompt = processor.apply_chat_template(conversation(len(images), style=style), add_generation_prompt=True,
-                                           tokenize=False)
-    inputs = processor(images=images, text=prompt, return_tensors="pt").to(model.device)
-    with torch.inference_mode():
-        output = model.generate(**inputs, max_new_tokens=max_new_tokens, do_sample=False)
-    return processor.tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()
-
-
-def cider_d(references: dict[str, list[str]], candidates: dict[str, str]) -> tuple[float, dict[str, float]]:
-    """Corpus CIDEr-D and the per-example scores, keyed like the inputs."""
-    from pycocoevalcap.cider.cider import Cider
-    from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
-
-    keys = sorted(candidates)
-    tokenizer = PTBTokenizer()
-    refs = tokenizer.tokenize({k: [{"caption": r} for r in references[k]] for k in keys})
-    cands = tokenizer.tokenize({k: [{"caption": candidates[k]}] for k in keys})
-    score, per_example = Cider().compute_score(refs, cands)
-    return float(score), {k: float(s) for k, s in zip(keys, per_example)}
+    if style not in PROMPTS:
+        raise ValueError(f"narration style {style!r}: use one of {', '.join(PROMPTS)}")
+    return generate(model, processor, [(images, PROMPTS[style])], max_new_tokens=max_new_tokens)[0]
