@@ -71,7 +71,7 @@ def ptb_tokenize(captions: Mapping[Key, Sequence[str]]) -> dict[Key, list[str]]:
         return {}
     result = subprocess.run(
         ["java", "-cp", str(PTB_JAR), "edu.stanford.nlp.process.PTBTokenizer", "-preserveLines", "-lowerCase"],
-        input="\n".join(lines).rstrip().encode(), capture_output=True, check=False,
+        input="\n".join(lines).encode(), capture_output=True, check=False,  # the bytes the reference writes to its file
     )
     if result.returncode != 0:
         raise RuntimeError(f"the PTB tokenizer (java, {PTB_JAR}) failed: {result.stderr.decode(errors='replace')[-500:]}")
