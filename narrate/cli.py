@@ -147,6 +147,24 @@ def narrate_command(args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def export_command(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from narrate.publish import export, push
+
+    if not args.dry_run and not args.repo_id:
+        raise SystemExit("export: give --repo-id to upload, or --dry-run OUT_DIR to write the export locally")
+    if args.dry_run:
+        folder = export(args.model, args.dry_run, run=args.run, recipe_name=args.recipe, merge=not args.adapter)
+        print(f"export: wrote {folder} (dry run: nothing uploaded)", file=sys.stderr)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="narrator-export-") as work:
+        folder = export(args.model, Path(work) / "export", run=args.run, recipe_name=args.recipe, merge=not args.adapter)
+        commit = push(folder, args.repo_id, private=not args.public)
+    print(f"export: uploaded to {args.repo_id}: {commit}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from train.dataset import PROMPTS
 
@@ -174,6 +192,17 @@ def build_parser() -> argparse.ArgumentParser:
     narrate.add_argument("--srt", action="store_true", help="also write SubRip (.srt) tracks")
     narrate.add_argument("--quiet", action="store_true", help="no progress bars")
     narrate.set_defaults(handler=narrate_command)
+
+    export = commands.add_parser("export", help="export the narrator in Hugging Face format with its model card")
+    export.add_argument("--model", default=DEFAULT_MODEL, help=f"the trained narrator folder (default: {DEFAULT_MODEL})")
+    export.add_argument("--run", default="curriculum", help="train run whose metrics the card reports")
+    export.add_argument("--recipe", default=None, help="recipe name for the card (default: params train.recipe)")
+    export.add_argument("--adapter", action="store_true", help="keep a LoRA adapter unmerged (default: merge)")
+    export.add_argument("--dry-run", metavar="OUT_DIR", default=None,
+                        help="write exactly what would be uploaded to OUT_DIR, upload nothing")
+    export.add_argument("--repo-id", default=None, help="Hub repository to upload to, e.g. me/visual-narrator-3b")
+    export.add_argument("--public", action="store_true", help="create the Hub repository public (default: private)")
+    export.set_defaults(handler=export_command)
     return parser
 
 
