@@ -50,7 +50,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     annotations = [{"id": n, "image_id": i, "caption": c} for n, (i, c) in
                    enumerate([(1, c) for c in refs["image1"]] + [(2, c) for c in refs["image2"]])]
     (bench / "coco/captions.json").write_text(json.dumps({
-        "images": [{"id": 1, "file_name": "image1.jpg"}, {"id": 2, "file_name": "image2.jpg"}], "annotations": annotations}))
+        "images": [{"id": 1, "file_name": "image1.jpg", "domain": "in-domain"},  # NoCaps' field: CIDEr per domain
+                   {"id": 2, "file_name": "image2.jpg", "domain": "out-domain"}], "annotations": annotations}))
     photos(bench / "textcaps/train")
     (bench / "textcaps/TextCaps_0.1_val.json").write_text(json.dumps({"data": [
         {"image_id": k, "image_path": f"train/{k}.jpg", "caption_str": refs[k][0], "reference_strs": refs[k]} for k in refs]}))
@@ -77,6 +78,7 @@ def test_every_format_is_scored_and_absent_files_are_skipped(project: Path) -> N
     metrics = json.loads((project / "reports/eval/metrics.json").read_text())
     assert set(metrics) == {"narrator_test", "coco_photos", "textcaps_photos", "mmbench_photos"}
     assert metrics["narrator_test"]["examples"] == 6 and metrics["coco_photos"]["examples"] == 2
+    assert {"CIDEr_in-domain", "CIDEr_out-domain"} <= set(metrics["coco_photos"])
     assert {"Bleu_4", "METEOR", "ROUGE_L", "CIDEr"} <= set(metrics["textcaps_photos"])
     mmbench = metrics["mmbench_photos"]
     assert mmbench["questions"] == 2 and mmbench["rows"] == 4 and 0 <= mmbench["circular_accuracy"] <= mmbench["vanilla_accuracy"]
