@@ -82,6 +82,9 @@ def test_lora_adapter_is_merged_into_its_base(tmp_path: Path) -> None:
     merged, merged_processor = load_narrator(str(out))
     assert narrate(merged, merged_processor, photo(), max_new_tokens=20) == expected
     assert f"base model: `{base}`" in (out / "README.md").read_text()
+    kept = export(adapter, tmp_path / "adapter-export", project=tmp_path, merge=False)  # --adapter
+    assert (kept / "adapter_model.safetensors").exists() and not (kept / "model.safetensors").exists()
+    assert read_frame_policy(kept) == POLICY
 
 
 def test_push_without_a_token_says_what_to_do(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
