@@ -4,6 +4,8 @@
     python benchmarks/probe_tiny_narrator.py --vision full       # tower trained from scratch
     python benchmarks/probe_tiny_narrator.py --target shape      # learn only "<colour> <kind>." of the first shape
     python benchmarks/probe_tiny_narrator.py --image-size 32 --patch 4 --max-seq-length 512
+    python benchmarks/probe_tiny_narrator.py --synthetic 2000 --target shape --epochs 10   # more clips
+    python benchmarks/probe_tiny_narrator.py --tower pooled --target shape                 # ideal colour features
 
 Needs `dvc repro frames` (data/frames, data/mixtures). Builds a tiny model in a temporary folder
 (train.tiny_model.build_tiny_llava), trains it on the train split with the stage's own pieces
@@ -13,6 +15,12 @@ and kind match the reference. `--target background` / `--target shape` replace e
 narration by that one fact, to ask whether the model can learn to read it at all (train loss
 printed too). The sample world's raw captions name these facts in fixed phrases, which is what
 the patterns below read. Figures are in the README, with the machine.
+
+`--synthetic N` trains on N fresh clips of the sample world's generator (data/sample/make_sample_world.py,
+LVD-2M profile, its own seed: never the test clips) instead of the train split: is the sample too
+small? `--tower pooled` replaces the tower's output by what it would ideally give, the mean colour
+of each 4x4 block of every patch (a fixed patch embedding read before the transformer layers): can
+the decoder learn to read shapes from clean features at all?
 """
 
 from __future__ import annotations
@@ -71,6 +79,54 @@ def only_target(examples: pl.DataFrame, target: str) -> pl.DataFrame:
     return lvd.with_columns(text=pl.Series(texts, dtype=pl.String)).drop_nulls("text")
 
 
+def synthetic_examples(count: int, *, frames: int, size: int, seed: int = 12345) -> pl.DataFrame:
+    """`count` LVD-2M-profile clips from the sample world's generator: frames at the centres of equal
+    slices of the whole clip (the frames stage decodes the encoded video instead), the raw caption as the narration."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    sys.path.insert(0, str(REPO / "data/sample"))
+    import make_sample_world as world
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(count):
+        scene = world.make_scene(rng, f"synthetic{k:05d}", profile="lvd")
+        wanted = [min(int((i + 0.5) * scene["duration_s"] / frames * scene["fps"]), scene["n_frames"] - 1)
+                  for i in range(frames)]
+        rendered = {i: f for i, f in enumerate(world.render_frames(scene)) if i in wanted}
+        pngs = []
+        for i in wanted:
+            buffer = io.BytesIO()
+            Image.fromarray(rendered[i]).resize((size, size), Image.Resampling.BICUBIC).save(buffer, format="PNG")
+            pngs.append(buffer.getvalue())
+        rows.append({"example_id": f"lvd2m:synthetic{k}", "source": "lvd2m", "curriculum_position": k,
+                     "difficulty_bucket": "easy", "frames": pngs,
+                     "text": world.raw_caption(rng, scene, 0.0, scene["duration_s"])})
+    return pl.DataFrame(rows)
+
+
+def pool_patches(model, patch: int) -> None:  # type: ignore[no-untyped-def]
+    """Make the tower output each patch's mean colour per 4x4 block (48 of its 64 features)."""
+    embeddings = model.model.vision_tower.embeddings
+    block = patch // 4
+    with torch.no_grad():
+        weight = torch.zeros_like(embeddings.patch_embedding.weight)  # (hidden, 3, patch, patch)
+        for c in range(3):
+            for i in range(4):
+                for j in range(4):
+                    weight[c * 16 + i * 4 + j, c, i * block:(i + 1) * block, j * block:(j + 1) * block] = 1 / block**2
+        embeddings.patch_embedding.weight.copy_(weight)
+        embeddings.patch_embedding.bias.zero_()
+        embeddings.position_embedding.weight.zero_()
+    # Read the embeddings, before the random layers. hidden_states[0] is asked for as -(layers + 1):
+    # transformers 5.24 does not collect hidden states when the layer index is 0 (falsy).
+    layer = -(len(model.model.vision_tower.encoder.layers) + 1)
+    model.config.vision_feature_layer = model.model.config.vision_feature_layer = layer
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vision", choices=("frozen", "full"), default=None, help="default: the recipe's")
@@ -79,6 +135,8 @@ def main() -> None:
     parser.add_argument("--patch", type=int, default=None)
     parser.add_argument("--max-seq-length", type=int, default=None, help="default: the recipe's (raise it with more patches)")
     parser.add_argument("--target", choices=("narration", "background", "shape"), default="narration")
+    parser.add_argument("--synthetic", type=int, default=0, help="train on N generated clips instead of the train split")
+    parser.add_argument("--tower", choices=("random", "pooled"), default="random")
     args = parser.parse_args()
 
     recipe = load_recipe("tiny")
@@ -87,6 +145,8 @@ def main() -> None:
                                 epochs=args.epochs or recipe.phases[0].epochs)
     train = load_examples(REPO / "data/frames/train.parquet", REPO / "data/mixtures/train.parquet")
     test = load_examples(REPO / "data/frames/test.parquet", REPO / "data/mixtures/test.parquet")
+    if args.synthetic:
+        train = synthetic_examples(args.synthetic, frames=recipe.data.frames, size=args.image_size or vision.image_size)
     if args.target != "narration":
         train, test = only_target(train, args.target), only_target(test, args.target)
 
@@ -100,6 +160,8 @@ def main() -> None:
             max_positions=language.max_position_embeddings,
         )
         model, processor = load_narrator(str(folder))
+        if args.tower == "pooled":
+            pool_patches(model, args.patch or vision.patch_size)
         # As the train stage: over-length examples left out, then the curriculum order over epochs.
         data, _ = split_by_length(to_dataset(train), processor, args.max_seq_length or recipe.train.max_seq_length)
         if len(data) == 0:
@@ -130,7 +192,8 @@ def main() -> None:
     lvd = [k for k in narrations if k.startswith("lvd2m:")]
     read = {"background": background, "shape colour": lambda t: (first_shape(t) or (None,))[0],
             "shape kind": lambda t: (first_shape(t) or (None, None))[1]}
-    print(f"tiny probe: vision {phase.vision}, {round(phase.epochs)} epochs, target {args.target}, "
+    print(f"tiny probe: vision {phase.vision} ({args.tower} tower), {round(phase.epochs)} epochs, target {args.target}, "
+          f"{'synthetic' if args.synthetic else 'sample'} training clips, "
           f"image {args.image_size or vision.image_size}px / patch {args.patch or vision.patch_size}; "
           f"trained {len(train)} examples in {seconds:.0f} s, last logged loss {losses[-1] if losses else None}")
     print(f"test CIDEr-D {score:.3f} on {len(narrations)} clips")
