@@ -35,7 +35,9 @@ from train.dataset import load_examples, split_by_length, to_dataset  # noqa: E4
 from train.frames import FramePolicy, policy_mismatch, write_frame_policy  # noqa: E402
 from train.memory import check_budget, predict_peak_memory  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
-from train.sft import GradientFlowCallback, ThroughputCallback, configure_towers, sft_args  # noqa: E402
+from train.sft import (  # noqa: E402
+    GradientFlowCallback, ThroughputCallback, configure_towers, drop_incomplete_checkpoints, sft_args,
+)
 from train.tiny_model import apply_pixel_budget, load_narrator  # noqa: E402
 
 FRAMES = Path("data/frames/train.parquet")
@@ -110,6 +112,10 @@ def main() -> None:
             processing_class=processor,
             callbacks=logging_callbacks,
         )
+        if main_process:
+            for dropped in drop_incomplete_checkpoints(checkpoints):
+                print(f"train: {dropped} was cut off while being saved: removed", file=sys.stderr)
+        state.wait_for_everyone()
         resume = any(checkpoints.glob("checkpoint-*"))
         if resume:
             if main_process:

@@ -94,6 +94,17 @@ def final_weights(project: Path, run: str) -> dict:  # type: ignore[type-arg]
     return load_file(project / "models/narrator" / run / "final/model.safetensors")
 
 
+def complete_checkpoint(checkpoints: Path) -> bool:
+    """A checkpoint whose trainer_state.json (written last) is whole: killing after it leaves one to resume."""
+    for state in checkpoints.glob("checkpoint-*/trainer_state.json"):
+        try:
+            json.loads(state.read_text())
+            return True
+        except ValueError:
+            pass
+    return False
+
+
 def test_a_killed_run_resumes_from_its_last_checkpoint(project: Path) -> None:
     set_train_params(project, max_steps=8, save_steps=2)
     run_stage(project, "train_narrator.py", "--run", "shuffle")
@@ -106,7 +117,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(project: Path) -> None:
                                env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list(checkpoints.glob("checkpoint-*/trainer_state.json")) and time.monotonic() < deadline:
+    while not complete_checkpoint(checkpoints) and time.monotonic() < deadline:
         if process.poll() is not None:
             break
         time.sleep(0.01)
@@ -157,3 +168,15 @@ def test_two_cpu_processes_under_accelerate_launch(project: Path) -> None:
     metrics = json.loads((project / "reports/train/curriculum/metrics.json").read_text())
     assert metrics["steps"] == 2 and metrics["processes"] == 2
     set_train_params(project, max_steps=4)
+
+
+def test_checkpoints_cut_off_mid_save_are_dropped(tmp_path: Path) -> None:
+    from train.sft import drop_incomplete_checkpoints
+
+    for step, state in ((2, '{"global_step": 2}'), (4, ""), (6, None)):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        if state is not None:
+            (folder / "trainer_state.json").write_text(state)
+    assert drop_incomplete_checkpoints(tmp_path) == [tmp_path / "checkpoint-4", tmp_path / "checkpoint-6"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint-2"]

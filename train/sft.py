@@ -138,3 +138,24 @@ class ThroughputCallback(TrainerCallback):
             logs["peak_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
         else:
             logs["peak_memory_gib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)
+
+
+def drop_incomplete_checkpoints(checkpoints: Path) -> list[Path]:
+    """Remove checkpoints a killed run left half-written; returns them.
+
+    The Trainer writes trainer_state.json last, without an atomic rename, so a checkpoint whose
+    state file is missing or does not parse was cut off mid-save. Resuming from it would crash
+    (or load partial weights); the previous checkpoint, or a fresh start, is the safe choice.
+    """
+    dropped = []
+    for folder in sorted(checkpoints.glob("checkpoint-*")):
+        state = folder / "trainer_state.json"
+        try:
+            json.loads(state.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            dropped.append(folder)
+    for folder in dropped:
+        import shutil
+
+        shutil.rmtree(folder)
+    return dropped
