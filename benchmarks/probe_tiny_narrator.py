@@ -6,6 +6,7 @@
     python benchmarks/probe_tiny_narrator.py --image-size 32 --patch 4 --max-seq-length 512
     python benchmarks/probe_tiny_narrator.py --synthetic 2000 --target shape --epochs 10   # more clips
     python benchmarks/probe_tiny_narrator.py --tower pooled --target shape                 # ideal colour features
+    python benchmarks/probe_tiny_narrator.py --text-hidden 256 --text-layers 4 --lr 1e-3   # a bigger decoder
 
 Needs `dvc repro frames` (data/frames, data/mixtures). Builds a tiny model in a temporary folder
 (train.tiny_model.build_tiny_llava), trains it on the train split with the stage's own pieces
@@ -137,12 +138,16 @@ def main() -> None:
     parser.add_argument("--target", choices=("narration", "background", "shape"), default="narration")
     parser.add_argument("--synthetic", type=int, default=0, help="train on N generated clips instead of the train split")
     parser.add_argument("--tower", choices=("random", "pooled"), default="random")
+    parser.add_argument("--text-hidden", type=int, default=None, help="decoder width (default: the recipe's)")
+    parser.add_argument("--text-layers", type=int, default=None, help="decoder layers (default: the recipe's)")
+    parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
     args = parser.parse_args()
 
     recipe = load_recipe("tiny")
     vision, language = recipe.architecture.vision, recipe.architecture.language
     phase = dataclasses.replace(recipe.phases[0], vision=args.vision or recipe.phases[0].vision,
-                                epochs=args.epochs or recipe.phases[0].epochs)
+                                epochs=args.epochs or recipe.phases[0].epochs,
+                                learning_rate=args.lr or recipe.phases[0].learning_rate)
     train = load_examples(REPO / "data/frames/train.parquet", REPO / "data/mixtures/train.parquet")
     test = load_examples(REPO / "data/frames/test.parquet", REPO / "data/mixtures/test.parquet")
     if args.synthetic:
@@ -154,8 +159,8 @@ def main() -> None:
         folder = build_tiny_llava(
             train["text"].to_list(), Path(work) / "model", seed=0,
             image_size=args.image_size or vision.image_size, patch_size=args.patch or vision.patch_size,
-            vision_hidden=vision.hidden_size, vision_layers=vision.layers, text_hidden=language.hidden_size,
-            text_layers=language.layers, heads=language.attention_heads, vocab_size=language.vocab_size,
+            vision_hidden=vision.hidden_size, vision_layers=vision.layers, text_hidden=args.text_hidden or language.hidden_size,
+            text_layers=args.text_layers or language.layers, heads=language.attention_heads, vocab_size=language.vocab_size,
             mlp_ratio=language.intermediate_size // language.hidden_size,
             max_positions=language.max_position_embeddings,
         )
