@@ -46,7 +46,7 @@ from eval.caption_metrics import cider_d  # noqa: E402
 from train.narrate import narrate  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import configure_towers, sft_args  # noqa: E402
-from train.tiny_model import build_tiny_llava, load_narrator  # noqa: E402
+from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options  # noqa: E402
 
 BACKGROUNDS = ("black", "dark gray", "navy blue", "dark green", "brown")
 COLOURS = ("red", "green", "blue", "yellow", "white", "orange", "purple")
@@ -144,7 +144,7 @@ def main() -> None:
     args = parser.parse_args()
 
     recipe = load_recipe("tiny")
-    vision, language = recipe.architecture.vision, recipe.architecture.language
+    vision = recipe.architecture.vision
     phase = dataclasses.replace(recipe.phases[0], vision=args.vision or recipe.phases[0].vision,
                                 epochs=args.epochs or recipe.phases[0].epochs,
                                 learning_rate=args.lr or recipe.phases[0].learning_rate)
@@ -156,14 +156,10 @@ def main() -> None:
         train, test = only_target(train, args.target), only_target(test, args.target)
 
     with tempfile.TemporaryDirectory() as work:
-        folder = build_tiny_llava(
-            train["text"].to_list(), Path(work) / "model", seed=0,
-            image_size=args.image_size or vision.image_size, patch_size=args.patch or vision.patch_size,
-            vision_hidden=vision.hidden_size, vision_layers=vision.layers, text_hidden=args.text_hidden or language.hidden_size,
-            text_layers=args.text_layers or language.layers, heads=language.attention_heads, vocab_size=language.vocab_size,
-            mlp_ratio=language.intermediate_size // language.hidden_size,
-            max_positions=language.max_position_embeddings,
-        )
+        overrides = {"image_size": args.image_size, "patch_size": args.patch, "text_hidden": args.text_hidden,
+                     "text_layers": args.text_layers}
+        options = tiny_llava_options(recipe) | {k: v for k, v in overrides.items() if v}
+        folder = build_tiny_llava(train["text"].to_list(), Path(work) / "model", seed=0, **options)
         model, processor = load_narrator(str(folder))
         if args.tower == "pooled":
             pool_patches(model, args.patch or vision.patch_size)

@@ -27,7 +27,7 @@ import polars as pl
 from PIL import Image
 
 from train.dataset import decode_frames, load_examples, style_of
-from train.frames import fit_pixels, inside
+from train.frames import FramePolicy, Frames, Media, fit_pixels, inside, sample_frames
 
 CIRCULAR_STRIDE = 1_000_000  # MMBench: rotation k of question i has index i + k * 1e6
 CHOICE_LETTERS = "ABCDEFGHI"
@@ -53,11 +53,13 @@ class Loaded:
 
 
 def still_image(path: Path, max_pixels: int) -> Callable[[], list[Image.Image]]:
-    """A loader for one image as a one-frame clip, scaled to the pixel budget as the frames stage does."""
+    """A loader for one image as a one-frame clip, read and scaled by the frames stage's own code."""
 
     def load() -> list[Image.Image]:
-        with Image.open(path) as image:
-            return [fit_pixels(image.convert("RGB"), max_pixels)]
+        frames = sample_frames(Media(path, 0.0, 0.0, "image"), FramePolicy(max_pixels=max_pixels))
+        if not isinstance(frames, Frames):
+            raise ValueError(f"benchmark image {frames.detail}: replace or remove the file")
+        return frames.images
 
     return load
 

@@ -140,10 +140,7 @@ def score_captions(
         raise ValueError(f"{len(empty)} example(s) have no reference caption, e.g. {empty[:3]}")
 
     keys = list(candidates)
-    tokenized = ptb_tokenize({**{("ref", k): list(references[k]) for k in keys},
-                              **{("cand", k): [candidates[k]] for k in keys}})
-    gts = {k: tokenized[("ref", k)] for k in keys}
-    res = {k: tokenized[("cand", k)] for k in keys}
+    gts, res = _tokenize_pairs(references, candidates, keys)
 
     corpus: dict[str, float] = {}
     per_example: dict[Key, dict[str, float]] = {k: {} for k in keys}
@@ -181,12 +178,17 @@ def score_captions(
 
 def cider_d(references: Mapping[Key, Sequence[str]], candidates: Mapping[Key, str]) -> tuple[float, dict[Key, float]]:
     """Corpus CIDEr-D and per-example scores alone (no METEOR JVM), tokenized as score_captions does."""
-    keys = sorted(candidates, key=str)
+    gts, res = _tokenize_pairs(references, candidates, sorted(candidates, key=str))
+    score, each = Cider().compute_score(gts, res)
+    return float(score), {k: float(s) for k, s in zip(gts, each)}
+
+
+def _tokenize_pairs(references: Mapping[Key, Sequence[str]], candidates: Mapping[Key, str],
+                    keys: Sequence[Key]) -> tuple[dict[Key, list[str]], dict[Key, list[str]]]:
+    """References and candidates of `keys`, PTB-tokenized in one JVM start, as the scorers take them."""
     tokenized = ptb_tokenize({**{("ref", k): list(references[k]) for k in keys},
                               **{("cand", k): [candidates[k]] for k in keys}})
-    gts = {k: tokenized[("ref", k)] for k in keys}
-    score, each = Cider().compute_score(gts, {k: tokenized[("cand", k)] for k in keys})
-    return float(score), {k: float(s) for k, s in zip(gts, each)}
+    return {k: tokenized[("ref", k)] for k in keys}, {k: tokenized[("cand", k)] for k in keys}
 
 
 def _stop_meteor(meteor: Meteor) -> None:

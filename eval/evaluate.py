@@ -88,16 +88,16 @@ def evaluate_benchmark(
                                problems=loaded.problems)
 
     with tqdm(total=len(items), desc=f"eval {name}", unit="item") as bar:
-        predictions = generate(model, processor, [(item.load_frames(), PROMPTS[item.style]) for item in items],
+        predictions = generate(model, processor, ((item.load_frames(), PROMPTS[item.style]) for item in items),
                                max_new_tokens=settings["max_new_tokens"], batch_size=batch_size, progress=bar.update)
     candidates = {item.key: text for item, text in zip(items, predictions)}
-    scores = score_captions({item.key: item.references for item in items}, candidates, spice=spice)
+    references = {item.key: item.references for item in items}
+    scores = score_captions(references, candidates, spice=spice)
     records = [{"id": item.key, "prediction": candidates[item.key], "references": item.references, **item.meta,
                 **{m: round(v, 6) for m, v in scores.per_example[item.key].items()}} for item in items]
     metrics: dict[str, Any] = dict(scores.corpus) | {"examples": len(items)}
     domains = sorted({item.meta["domain"] for item in items if "domain" in item.meta})
     if domains:  # NoCaps: CIDEr of each domain's images alone, as its leaderboard shows them
-        references = {item.key: item.references for item in items}
         for domain in domains:
             keys = [item.key for item in items if item.meta.get("domain") == domain]
             metrics[f"CIDEr_{domain}"] = cider_d({k: references[k] for k in keys}, {k: candidates[k] for k in keys})[0]
@@ -120,7 +120,7 @@ def _multiple_choice(name: str, spec: dict[str, Any], model: Any, processor: Any
         return BenchmarkResult(name, "mmbench", "skipped", reason="no question could be asked", settings=settings,
                                problems=loaded.problems)
     with tqdm(total=len(questions), desc=f"eval {name}", unit="question") as bar:
-        answers = generate(model, processor, [(q.load_frames(policy.max_pixels), q.prompt()) for q in questions],
+        answers = generate(model, processor, ((q.load_frames(policy.max_pixels), q.prompt()) for q in questions),
                            max_new_tokens=settings["max_new_tokens"], batch_size=batch_size, progress=bar.update)
     summary, records = circular_eval(questions, {q.index: a for q, a in zip(questions, answers)})
     metrics = {k: v for k, v in summary.items() if k != "by_category"}

@@ -61,9 +61,8 @@ def data_lineage(project: Path) -> dict[str, Any]:
     return lineage
 
 
-def training_record(project: Path, run: str) -> dict[str, Any]:
-    params = yaml.safe_load((project / "params.yaml").read_text(encoding="utf-8")) if (project / "params.yaml").is_file() else {}
-    return {"params": (params or {}).get("train", {}), "metrics": _read_json(project / f"reports/train/{run}/metrics.json")}
+def training_record(project: Path, run: str, train_params: dict[str, Any]) -> dict[str, Any]:
+    return {"params": train_params, "metrics": _read_json(project / f"reports/train/{run}/metrics.json")}
 
 
 def model_card(*, base_model: str, recipe: Any, run: str, frame_policy: dict, merged: bool, lineage: dict,
@@ -149,8 +148,9 @@ def export(model_dir: str | Path, out_dir: str | Path, *, project: str | Path = 
     from train.tiny_model import load_narrator
 
     model_dir, out, project = Path(model_dir), Path(out_dir), Path(project)
-    params = yaml.safe_load((project / "params.yaml").read_text()) if (project / "params.yaml").is_file() else {}
-    recipe = load_recipe(recipe_name or (params or {}).get("train", {}).get("recipe", "tiny"))
+    params = yaml.safe_load((project / "params.yaml").read_text()) if (project / "params.yaml").is_file() else None
+    train_params = (params or {}).get("train", {})
+    recipe = load_recipe(recipe_name or train_params.get("recipe", "tiny"))
     policy = read_frame_policy(model_dir)
     adapter = (model_dir / "adapter_config.json").is_file()
     if out.exists() and any(out.iterdir()):
@@ -172,7 +172,7 @@ def export(model_dir: str | Path, out_dir: str | Path, *, project: str | Path = 
     processor.save_pretrained(out)
     write_frame_policy(out, policy)
     card = model_card(base_model=base_model, recipe=recipe, run=run, frame_policy=policy.to_dict(),
-                      merged=adapter and merge, lineage=data_lineage(project), training=training_record(project, run),
+                      merged=adapter and merge, lineage=data_lineage(project), training=training_record(project, run, train_params),
                       eval_metrics=_read_json(project / "reports/eval/metrics.json"),
                       eval_summary=_read_json(project / "reports/eval/summary.json"))
     (out / "README.md").write_text(card, encoding="utf-8")

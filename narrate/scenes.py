@@ -46,28 +46,26 @@ def detect_scenes(path: str | Path, options: SceneOptions = SceneOptions()) -> t
         stream = container.streams.video[0]
         cuts: list[float] = []
         previous: np.ndarray | None = None
-        start = 0.0
-        last_time = 0.0
-        frame_s = 0.0
+        times: list[float] = []
         try:
             for frame in container.decode(stream):
                 if frame.time is None:
                     continue
                 t = float(frame.time)
                 grey = np.asarray(frame.to_image().convert("L").resize(THUMBNAIL), dtype=np.float32)
-                if previous is None:
-                    start = t
-                elif np.abs(grey - previous).mean() > options.threshold and t - (cuts[-1] if cuts else start) >= options.min_scene_s:
+                if previous is not None and np.abs(grey - previous).mean() > options.threshold \
+                        and t - (cuts[-1] if cuts else times[0]) >= options.min_scene_s:
                     cuts.append(t)
-                frame_s = t - last_time if previous is not None else frame_s
-                previous, last_time = grey, t
+                previous = grey
+                times.append(t)
         except Exception as err:  # noqa: BLE001
             raise ValueError(f"{path}: decoding failed ({type(err).__name__}: {err})") from err
         if previous is None:
             raise ValueError(f"{path}: no decodable video frame")
         rate = float(stream.average_rate) if stream.average_rate else 0.0
-        end = last_time + (1.0 / rate if rate > 0 else frame_s)  # the last frame lasts one frame
-    bounds = [start, *cuts, end]
+        last_frame_s = 1.0 / rate if rate > 0 else (times[-1] - times[-2] if len(times) > 1 else 0.0)
+        end = times[-1] + last_frame_s  # the last frame lasts one frame
+    bounds = [times[0], *cuts, end]
     scenes: list[tuple[float, float]] = []
     for a, b in zip(bounds, bounds[1:]):
         parts = max(1, math.ceil((b - a) / options.max_scene_s - 1e-9))

@@ -8,7 +8,8 @@ Scoring lives in eval/caption_metrics.py.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -21,20 +22,24 @@ GREEDY = {"do_sample": False, "num_beams": 1}  # the decoding every report recor
 def generate(
     model: Any,
     processor: Any,
-    requests: Sequence[tuple[list[Any], str]],
+    requests: Iterable[tuple[list[Any], str]],
     *,
     max_new_tokens: int,
     batch_size: int = 8,
     progress: Any = None,
 ) -> list[str]:
-    """Greedy answers to (frames, prompt) requests, in order; `progress` is called with each batch's size."""
+    """Greedy answers to (frames, prompt) requests, in order; `progress` is called with each batch's size.
+
+    `requests` is consumed one batch at a time: pass a generator that loads frames on demand and
+    only one batch of frames is in memory, however large the benchmark.
+    """
     tokenizer = processor.tokenizer
     side = tokenizer.padding_side
     tokenizer.padding_side = "left"
     answers: list[str] = []
+    pending = iter(requests)
     try:
-        for start in range(0, len(requests), batch_size):
-            batch = requests[start:start + batch_size]
+        while batch := list(itertools.islice(pending, batch_size)):
             prompts = [processor.apply_chat_template([user_turn(len(images), prompt)], add_generation_prompt=True,
                                                      tokenize=False) for images, prompt in batch]
             images = [image for frames, _ in batch for image in frames]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import resource
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -155,7 +156,5 @@ def drop_incomplete_checkpoints(checkpoints: Path) -> list[Path]:
         except (OSError, ValueError):
             dropped.append(folder)
     for folder in dropped:
-        import shutil
-
         shutil.rmtree(folder)
     return dropped

@@ -144,6 +144,18 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2000) -> PreTrainedT
 # --------------------------------------------------------------------------------------------
 
 
+def tiny_llava_options(recipe: Any) -> dict[str, int]:
+    """`build_tiny_llava` keyword arguments for a recipe's architecture numbers (train/recipes/tiny.yaml)."""
+    vision, language = recipe.architecture.vision, recipe.architecture.language
+    if vision.image_size is None:  # (load_recipe already checks data.max_pixels = image_size^2)
+        raise ValueError(f"{recipe.source}: architecture.vision.image_size must be set: the tiny tower has a fixed input size")
+    return {"image_size": vision.image_size, "patch_size": vision.patch_size, "vision_hidden": vision.hidden_size,
+            "vision_layers": vision.layers, "text_hidden": language.hidden_size, "text_layers": language.layers,
+            "heads": language.attention_heads, "vocab_size": language.vocab_size,
+            "mlp_ratio": language.intermediate_size // language.hidden_size,
+            "max_positions": language.max_position_embeddings}
+
+
 def build_tiny_llava(
     texts: Iterable[str],
     out_dir: str | Path,
