@@ -1,6 +1,7 @@
 """What does the tiny narrator read from its frames? Train a variant, then count facts it gets right.
 
-    python benchmarks/probe_tiny_narrator.py                     # the tiny recipe as shipped
+    python benchmarks/probe_tiny_narrator.py                     # the tiny recipe as shipped (pretrained tower)
+    python benchmarks/probe_tiny_narrator.py --tower random      # the tower at its random initial weights
     python benchmarks/probe_tiny_narrator.py --vision full       # tower trained from scratch
     python benchmarks/probe_tiny_narrator.py --target shape      # learn only "<colour> <kind>." of the first shape
     python benchmarks/probe_tiny_narrator.py --image-size 32 --patch 4 --max-seq-length 512
@@ -8,18 +9,19 @@
     python benchmarks/probe_tiny_narrator.py --tower pooled --target shape                 # ideal colour features
     python benchmarks/probe_tiny_narrator.py --text-hidden 256 --text-layers 4 --lr 1e-3   # a bigger decoder
 
-Needs `dvc repro frames` (data/frames, data/mixtures). Builds a tiny model in a temporary folder
+Needs `dvc repro frames tiny_model` (data/frames, data/mixtures, models/tiny-llava). Builds a tiny model in a temporary folder
 (train.tiny_model.build_tiny_llava), trains it on the train split with the stage's own pieces
 (train.dataset, train.curriculum, train.sft), narrates the test split and prints test CIDEr-D
-and, over the LVD-2M test clips, how often the background colour and the first shape's colour
-and kind match the reference. `--target background` / `--target shape` replace every LVD-2M
+and, over the LVD-2M test clips, how often the background colour and the first shape's colour,
+kind and motion match the reference. `--target background` / `--target shape` replace every LVD-2M
 narration by that one fact, to ask whether the model can learn to read it at all (train loss
 printed too). The sample world's raw captions name these facts in fixed phrases, which is what
 the patterns below read. Figures are in the README, with the machine.
 
 `--synthetic N` trains on N fresh clips of the sample world's generator (data/sample/make_sample_world.py,
 LVD-2M profile, its own seed: never the test clips) instead of the train split: is the sample too
-small? `--tower pooled` replaces the tower's output by what it would ideally give, the mean colour
+small? `--tower pretrained` (the default) copies the tower of models/tiny-llava, which the tiny_model stage
+pretrained (train/tiny_tower.py); `--tower random` keeps the random initial tower. `--tower pooled` replaces the tower's output by what it would ideally give, the mean colour
 of each 4x4 block of every patch (a fixed patch embedding read before the transformer layers): can
 the decoder learn to read shapes from clean features at all?
 """
@@ -65,6 +67,27 @@ def first_shape(text: str) -> tuple[str, str] | None:
     match = BACKGROUND.search(text)
     shape = FIRST_SHAPE.search(text, match.end() if match else 0)
     return (shape.group(1), shape.group(2)) if shape else None
+
+
+MOTIONS = (  # the first shape's motion, from the sample world's verb phrases (make_sample_world.motion_vp)
+    ("still", re.compile(r"\b(?:stays still|motionless|without moving|does not move)\b")),
+    ("bounce", re.compile(r"\b(?:bounc\w*|hops)\b")),
+    ("left_to_right", re.compile(r"\bleft to right\b|\btoward the right\b|\bleft side to the (?:centre|right)")),
+    ("right_to_left", re.compile(r"\bright to left\b|\btoward the left\b|\bright side to the (?:centre|left)")),
+    ("up", re.compile(r"\b(?:rises|upward|climbs)\b")),
+    ("down", re.compile(r"\b(?:sinks|downward|down the frame|descends)\b")),
+)
+
+
+def first_motion(text: str) -> str | None:
+    # The sentence that names the first shape.
+    match = BACKGROUND.search(text)
+    shape = FIRST_SHAPE.search(text, match.end() if match else 0)
+    if not shape:
+        return None
+    end = text.find(".", shape.end())
+    sentence = text[shape.start():end if end >= 0 else len(text)]
+    return next((name for name, pattern in MOTIONS if pattern.search(sentence)), None)
 
 
 def probe_text(text: str, target: str) -> str | None:
@@ -137,7 +160,8 @@ def main() -> None:
     parser.add_argument("--max-seq-length", type=int, default=None, help="default: the recipe's (raise it with more patches)")
     parser.add_argument("--target", choices=("narration", "background", "shape"), default="narration")
     parser.add_argument("--synthetic", type=int, default=0, help="train on N generated clips instead of the train split")
-    parser.add_argument("--tower", choices=("random", "pooled"), default="random")
+    parser.add_argument("--tower", choices=("pretrained", "random", "pooled"), default="pretrained",
+                        help="pretrained: the tower of models/tiny-llava (dvc repro tiny_model)")
     parser.add_argument("--text-hidden", type=int, default=None, help="decoder width (default: the recipe's)")
     parser.add_argument("--text-layers", type=int, default=None, help="decoder layers (default: the recipe's)")
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
@@ -161,6 +185,9 @@ def main() -> None:
         options = tiny_llava_options(recipe) | {k: v for k, v in overrides.items() if v}
         folder = build_tiny_llava(train["text"].to_list(), Path(work) / "model", seed=0, **options)
         model, processor = load_narrator(str(folder))
+        if args.tower == "pretrained":
+            pretrained, _ = load_narrator(str(REPO / "models/tiny-llava"))
+            model.model.vision_tower.load_state_dict(pretrained.model.vision_tower.state_dict())
         if args.tower == "pooled":
             pool_patches(model, args.patch or vision.patch_size)
         # As the train stage: over-length examples left out, then the curriculum order over epochs.
@@ -189,10 +216,10 @@ def main() -> None:
                                                     style=style_of(row["source"]))
 
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
-    score, _ = cider_d(references, narrations)
+    score, per_example = cider_d(references, narrations)
     lvd = [k for k in narrations if k.startswith("lvd2m:")]
     read = {"background": background, "shape colour": lambda t: (first_shape(t) or (None,))[0],
-            "shape kind": lambda t: (first_shape(t) or (None, None))[1]}
+            "shape kind": lambda t: (first_shape(t) or (None, None))[1], "shape motion": first_motion}
     print(f"tiny probe: vision {phase.vision} ({args.tower} tower), {round(phase.epochs)} epochs, target {args.target}, "
           f"{'synthetic' if args.synthetic else 'sample'} training clips, "
           f"image {args.image_size or vision.image_size}px / patch {args.patch or vision.patch_size}; "

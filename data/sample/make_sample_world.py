@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Generate the deterministic "sample world" of Visual Narrator.
 
-A few hundred tiny synthetic videos (96x96 H.264) of coloured shapes and signs, plus raw
+About 1,500 tiny synthetic videos (96x96 H.264) of coloured shapes and signs, plus raw
 dumps that describe them in the exact formats of the real sources:
 
-- LVD-2M release CSVs (``lvd2m/lvd2m_sample.csv``, ``lvd2m/hdvg_sample.csv``);
+- LVD-2M release CSVs (``lvd2m/lvd2m_sample.csv``, ``lvd2m/hdvg_sample.csv``, ``lvd2m/webvid_sample.csv``);
 - a YouDescribe YuWA CSV export (``youdescribe/yuwa_sample_world.csv``);
 - YouDescribe API v1 responses (``youdescribe/api_v1/<video_id>.json``);
 - WebVTT audio-description tracks (``ad_webvtt/<video_id>_descriptions_en.vtt``).
@@ -80,6 +80,12 @@ N_HDVG_TWO_CLIPS = 5
 N_YUWA_VIDEOS = 40
 N_API_ONLY_VIDEOS = 13  # + 2 videos also in the YuWA CSV = 15 API files
 N_VTT_VIDEOS = 6
+# lvd2m/webvid_sample.csv: clean whole-video WebVid clips (LVD-2M's webvid_1200k_336_short.csv part).
+# They are most of the tiny narrator's training data: measured with benchmarks/probe_tiny_narrator.py,
+# the ~220 clips of the other files are too few for a model trained from scratch to learn where
+# shapes are and how they move (README, Training). Built last, from their own random streams, so
+# adding them changed none of the other files.
+N_WEBVID_VIDEOS = 1200
 LONG_DURATIONS_MAIN = (22.0, 26.0, 33.0, 37.0, 41.0, 45.0)
 LONG_DURATIONS_HDVG = (24.0, 36.0)
 
@@ -454,7 +460,6 @@ def render_frames(scene: dict):
         draw.text(((x1 - x0) / 2, (y1 - y0) / 2), sign["word"], font=_sign_font(16),
                   fill=tuple(sign["text_rgb"]), anchor="mm")
         sign_patch = np.asarray(board)
-    duration = scene["duration_s"]
     for i in range(scene["n_frames"]):
         t = i / scene["fps"]
         frame = bg.copy()
@@ -462,22 +467,43 @@ def render_frames(scene: dict):
             x0, y0, x1, y1 = sign["box"]
             frame[y0:y1, x0:x1] = sign_patch
         img = Image.fromarray(frame)
-        draw = ImageDraw.Draw(img)
-        for s in scene["shapes"]:
-            if not shape_visible(s, t):
-                continue
-            x, y = shape_xy(s, t, duration)
-            x, y = int(np.rint(x)), int(np.rint(y))
-            r = s["radius_px"]
-            rgb = PALETTE[shape_colour_at(s, t)]
-            if s["kind"] == "circle":
-                draw.ellipse([x - r, y - r, x + r, y + r], fill=rgb)
-            elif s["kind"] == "square":
-                h = int(round(r * 0.85))
-                draw.rectangle([x - h, y - h, x + h, y + h], fill=rgb)
-            else:
-                draw.regular_polygon((x, y, r), 3, fill=rgb)
+        draw_shapes(ImageDraw.Draw(img), scene, t, lambda _k, s: PALETTE[shape_colour_at(s, t)])
         yield np.asarray(img)
+
+
+def draw_shapes(draw, scene: dict, t: float, fill) -> None:
+    """Draw the shapes visible at time t, in scene order (later ones on top); fill(index, shape) -> fill value."""
+    for k, s in enumerate(scene["shapes"]):
+        if not shape_visible(s, t):
+            continue
+        x, y = shape_xy(s, t, scene["duration_s"])
+        x, y = int(np.rint(x)), int(np.rint(y))
+        r = s["radius_px"]
+        value = fill(k, s)
+        if s["kind"] == "circle":
+            draw.ellipse([x - r, y - r, x + r, y + r], fill=value)
+        elif s["kind"] == "square":
+            h = int(round(r * 0.85))
+            draw.rectangle([x - h, y - h, x + h, y + h], fill=value)
+        else:
+            draw.regular_polygon((x, y, r), 3, fill=value)
+
+
+def label_map(scene: dict, t: float) -> np.ndarray:
+    """What every pixel of the frame at time t shows: 0 background, 1 the sign, 2 + k shape k of scene["shapes"].
+
+    Same geometry as render_frames (for training a vision tower with dense labels: train/tiny_tower.py).
+    """
+    from PIL import Image, ImageDraw
+
+    img = Image.new("L", (scene["width"], scene["height"]), 0)
+    draw = ImageDraw.Draw(img)
+    sign = scene["sign"]
+    if sign is not None and t >= sign["appear_s"] - 1e-9:
+        x0, y0, x1, y1 = sign["box"]
+        draw.rectangle([x0, y0, x1 - 1, y1 - 1], fill=1)
+    draw_shapes(draw, scene, t, lambda k, _s: 2 + k)
+    return np.asarray(img)
 
 
 def rgb_to_yuv420p(rgb: np.ndarray) -> np.ndarray:
@@ -1572,6 +1598,18 @@ class World:
         for d, k in targets.items():
             assert counted.get(d, 0) == k, (rel, d, counted.get(d), k)
 
+    def build_webvid(self, out: Path) -> None:
+        """Clean WebVid clips of the whole video (no span column value, numeric ids as WebVid's)."""
+        taken = set(self.scenes)
+        ids = make_video_ids(sub_rng(self.seed, "webvid-ids"), N_WEBVID_VIDEOS, taken, alphabet="0123456789")
+        clips = []
+        for vid in ids:
+            scene = self.add_scene(make_scene(sub_rng(self.seed, "scene", vid), vid, profile="lvd"), "lvd2m_webvid")
+            crng = sub_rng(self.seed, "clip", vid)
+            for m, window in enumerate(self._clip_windows(crng, scene, "webvid")):
+                clips.append(self._lvd_clip(crng, scene, window, "webvid", False, f"{vid}.0_{m}"))
+        self._lvd_write(out, "lvd2m/webvid_sample.csv", LVD_MAIN_COLUMNS, clips, {}, "webvid")
+
     # ---------------------------------------------------------------- YouDescribe
     def build_youdescribe(self, out: Path) -> None:
         rng = sub_rng(self.seed, "youdescribe-plan")
@@ -1937,6 +1975,7 @@ from the rows actually produced.
 | `scenes.jsonl` | the scene spec of every video: the ground truth of its pixels (one JSON object per line) |
 | `lvd2m/lvd2m_sample.csv` | LVD-2M release format, {n_main} clips (panda70m / internvid / webvid) |
 | `lvd2m/hdvg_sample.csv` | LVD-2M HDVG file format (adds `orig_span`, `scene_cut`), {n_hdvg} clips |
+| `lvd2m/webvid_sample.csv` | LVD-2M release format, {n_webvid} clean WebVid clips (whole videos): the bulk of the tiny narrator's training data |
 | `youdescribe/yuwa_sample_world.csv` | YouDescribe YuWA CSV export, {n_yuwa} audio clips of {n_yuwa_desc} descriptions of {n_yuwa_videos} videos |
 | `youdescribe/api_v1/<video_id>.json` | YouDescribe API v1 `GET /v1/videos/{{youtube_id}}` responses, {n_api} videos, {n_api_clips} audio clips |
 | `ad_webvtt/<video_id>_descriptions_en.vtt` | WebVTT audio-description tracks (`kind="descriptions"`), {n_vtt} videos, {n_cues} cues |
@@ -1997,8 +2036,9 @@ below, every text is true of the pixels.
 
 - `lvd2m_sample.csv`: `{main_cols}`
 - `hdvg_sample.csv`: `{hdvg_cols}`
+- `webvid_sample.csv`: the columns of `lvd2m_sample.csv`; numeric video ids, as WebVid's
 
-`key` is `<video_id>.<n>_<m>` and unique across both files. `span` is `['HH:MM:SS.mmm', 'HH:MM:SS.mmm']`
+`key` is `<video_id>.<n>_<m>` and unique across the files. `span` is `['HH:MM:SS.mmm', 'HH:MM:SS.mmm']`
 (seconds into `videos/<video_id>.mp4`), empty for webvid rows, whose clip is the whole video file
 (`url` is `https://example.invalid/webvid/<key>.mp4`; others are `https://www.youtube.com/watch?v=<video_id>`).
 `video_time` = span length in seconds (float as text). `total score` is a float (20 + 1.2 x the summed
@@ -2106,6 +2146,7 @@ def write_readme(world: World, out: Path) -> None:
         n_videos=len(world.scenes),
         n_long=len(LONG_DURATIONS_MAIN) + len(LONG_DURATIONS_HDVG),
         n_main=world.record_counts[main_file], n_hdvg=world.record_counts[hdvg_file],
+        n_webvid=world.record_counts[f"{REPO_PREFIX}/lvd2m/webvid_sample.csv"],
         n_yuwa=world.record_counts[yuwa_file], n_yuwa_desc=world.n_yuwa_desc, n_yuwa_videos=N_YUWA_VIDEOS,
         n_api=len(api_files), n_api_clips=sum(world.record_counts[k] for k in api_files),
         n_vtt=len(vtt_files), n_cues=sum(world.record_counts[k] for k in vtt_files), n_both=2,
@@ -2134,6 +2175,7 @@ def build(out: Path, seed: int, videos: bool) -> World:
     world.build_lvd(out)
     world.build_youdescribe(out)
     world.build_webvtt(out)
+    world.build_webvid(out)
     # a few numbers for the README
     world.n_prefix = _count_prefix(out)
     world.n_lower = _count_lower_desc(out)
