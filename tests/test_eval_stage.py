@@ -18,7 +18,7 @@ from train.frames import FramePolicy, write_frame_policy
 from train.recipes import load_recipe
 
 from .test_benchmarks import mmbench_rows, photos, write_mmbench
-from .train_fixtures import make_training_inputs
+from .train_fixtures import make_training_inputs, quick_tower_pretraining
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -38,6 +38,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_training_inputs(work, count=6)
     for kind in ("mixtures", "frames"):  # the held-out split: the same few clips suffice to run the reader
         shutil.copy2(work / f"data/{kind}/train.parquet", work / f"data/{kind}/test.parquet")
+    quick_tower_pretraining(work)
     run_stage(work, "tiny_model.py")
     final = work / "models/narrator/curriculum/final"  # an untrained narrator, saved as the train stage saves it
     shutil.copytree(work / "models/tiny-llava", final)

@@ -49,6 +49,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # says why), so this test reads the column that carries them.
     params = yaml.safe_load((work / "params.yaml").read_text())
     params["ingest"]["lvd2m"]["caption_field"] = "refined_caption"
+    # The seeded defects are in lvd2m_sample.csv and hdvg_sample.csv; webvid_sample.csv (1,200 clean
+    # clips, the tiny narrator's training volume) is left out. With it, greedy dedup can drop a
+    # seeded duplicate's source as the near duplicate of a third clip, which then keeps the seeded
+    # row as a singleton (dedup.py: greedy_representatives), and these tests check the seeded pairs.
+    params["ingest"]["lvd2m"]["pattern"] = "[hl]*_sample.csv"
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q"], work)
     run(["dvc", "repro", *TARGETS], work)
@@ -182,9 +187,10 @@ def test_funnel_reconciles_with_the_tables(project: Path, outputs: dict[str, pl.
         assert counts["kept"] == outputs["kept"].filter(pl.col("source") == source).height
         assert counts["rejected"] == outputs["rejects"].filter(pl.col("source") == source).height
         assert counts["quarantined"] == outputs["quarantine"].filter(pl.col("source") == source).height
-    # Independent count of the raw CSV records of LVD-2M.
+    # Independent count of the raw CSV records of the LVD-2M files the params select.
+    pattern = yaml.safe_load((project / "params.yaml").read_text())["ingest"]["lvd2m"]["pattern"]
     records = 0
-    for path in sorted((project / "data/sample/lvd2m").glob("*.csv")):
+    for path in sorted((project / "data/sample/lvd2m").glob(pattern)):
         with path.open(newline="", encoding="utf-8") as handle:
             records += sum(1 for _ in csv.reader(handle)) - 1
     assert funnel["lvd2m"]["raw_records"] == records

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .train_fixtures import make_training_inputs
+from .train_fixtures import make_training_inputs, quick_tower_pretraining
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,6 +39,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     work = tmp_path_factory.mktemp("train")
     shutil.copy2(REPO / "params.yaml", work / "params.yaml")
     make_training_inputs(work, count=12)
+    quick_tower_pretraining(work)
     run_stage(work, "tiny_model.py")
     set_train_params(work, max_steps=4, save_steps=2, logging_steps=1)
     return work
@@ -53,7 +54,7 @@ def test_training_logs_checks_and_saves(project: Path) -> None:
     assert len(over) == metrics["over_length"] and all(o["tokens"] > o["max_length"] for o in over)
     assert metrics["final_loss"] < metrics["first_loss"]
     flow = json.loads((report / "gradient_flow/sft.json").read_text())
-    assert set(flow) == {"projector", "language"}  # the tiny recipe keeps its random vision tower frozen
+    assert set(flow) == {"projector", "language"}  # the tiny recipe keeps its (pretrained) vision tower frozen
     assert all(t["with_gradient"] == t["trainable"] > 0 for t in flow.values())
     loss = (report / "dvclive/sft/plots/metrics/loss.tsv").read_text().splitlines()
     assert loss[0].split("\t")[:2] == ["step", "loss"] and len(loss) == 5  # header + 4 logged steps

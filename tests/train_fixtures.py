@@ -43,3 +43,15 @@ def make_training_inputs(dest: Path, count: int = 16) -> pl.DataFrame:
     (dest / "reports/metrics").mkdir(parents=True, exist_ok=True)
     (dest / "reports/metrics/frames.json").write_text(json.dumps({"policy": policy.to_dict()}))
     return table
+
+
+def quick_tower_pretraining(project: Path) -> None:
+    """Shrink params tiny_model.tower_pretraining in `project` (a few seconds instead of a minute) and
+    point it at this repository's sample world generator, so stages/tiny_model.py runs in a temp folder."""
+    import yaml
+
+    path = project / "params.yaml"
+    params = yaml.safe_load(path.read_text(encoding="utf-8"))
+    params["tiny_model"]["tower_pretraining"].update(
+        world=str(SAMPLE / "make_sample_world.py"), scenes=40, eval_scenes=10, frames_per_scene=2, steps=20)
+    path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")

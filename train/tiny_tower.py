@@ -62,6 +62,8 @@ class TowerPretraining:
         missing = sorted(set(cls.__dataclass_fields__) - set(section))
         if missing:
             raise ValueError(f"params tiny_model.tower_pretraining is missing {missing}")
+        if int(section["steps"]) < 3:
+            raise ValueError(f"params tiny_model.tower_pretraining.steps is {section['steps']}: use 3 or more")
         return cls(world=str(section["world"]), scenes=int(section["scenes"]), eval_scenes=int(section["eval_scenes"]),
                    frames_per_scene=int(section["frames_per_scene"]), steps=int(section["steps"]),
                    batch_size=int(section["batch_size"]), learning_rate=float(section["learning_rate"]),
@@ -212,8 +214,9 @@ def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleTy
         tower.train()
         parameters = list(tower.parameters()) + list(heads.parameters())
         optimizer = torch.optim.AdamW(parameters, lr=config.learning_rate)
+        # Warm up over 5% of the steps (at least 2: OneCycleLR needs a warm-up phase of >= 1 step).
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, config.learning_rate, total_steps=config.steps,
-                                                       pct_start=0.05)
+                                                       pct_start=max(0.05, 2 / config.steps))
         batches = torch.Generator().manual_seed(config.seed)
         for _ in tqdm(range(config.steps), desc="tower pretraining", unit="step", mininterval=2.0):
             index = torch.randint(len(train_x), (config.batch_size,), generator=batches)
