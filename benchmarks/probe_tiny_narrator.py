@@ -151,6 +151,20 @@ def pool_patches(model, patch: int) -> None:  # type: ignore[no-untyped-def]
     model.config.vision_feature_layer = model.model.config.vision_feature_layer = layer
 
 
+def use_frame_markers() -> None:
+    """Replace the user turn (train.dataset.user_turn, as train.narrate imported it too) by one with frame markers."""
+    import train.dataset
+    import train.narrate
+
+    def user_turn(frame_count: int, prompt: str) -> dict:
+        content: list[dict] = []
+        for number in range(1, frame_count + 1):
+            content += [{"type": "text", "text": f"Frame {number}: "}, {"type": "image"}]
+        return {"role": "user", "content": content + [{"type": "text", "text": prompt}]}
+
+    train.dataset.user_turn = train.narrate.user_turn = user_turn
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vision", choices=("frozen", "full"), default=None, help="default: the recipe's")
@@ -165,8 +179,12 @@ def main() -> None:
     parser.add_argument("--text-hidden", type=int, default=None, help="decoder width (default: the recipe's)")
     parser.add_argument("--text-layers", type=int, default=None, help="decoder layers (default: the recipe's)")
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
+    parser.add_argument("--frame-markers", action="store_true",
+                        help='"Frame k: " text before each frame in the user turn (train and narrate)')
     args = parser.parse_args()
 
+    if args.frame_markers:
+        use_frame_markers()
     recipe = load_recipe("tiny")
     vision = recipe.architecture.vision
     phase = dataclasses.replace(recipe.phases[0], vision=args.vision or recipe.phases[0].vision,
