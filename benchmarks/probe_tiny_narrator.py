@@ -4,6 +4,7 @@
     python benchmarks/probe_tiny_narrator.py --tower random      # the tower at its random initial weights
     python benchmarks/probe_tiny_narrator.py --vision full       # tower trained from scratch
     python benchmarks/probe_tiny_narrator.py --target shape      # learn only "<colour> <kind>." of the first shape
+    python benchmarks/probe_tiny_narrator.py --target motion     # learn only the first shape's motion ("up.", "bounce.", ...)
     python benchmarks/probe_tiny_narrator.py --image-size 32 --patch 4 --max-seq-length 512
     python benchmarks/probe_tiny_narrator.py --synthetic 2000 --target shape --epochs 10   # more clips
     python benchmarks/probe_tiny_narrator.py --tower pooled --target shape                 # ideal colour features
@@ -13,7 +14,7 @@ Needs `dvc repro frames tiny_model` (data/frames, data/mixtures, models/tiny-lla
 (train.tiny_model.build_tiny_llava), trains it on the train split with the stage's own pieces
 (train.dataset, train.curriculum, train.sft), narrates the test split and prints test CIDEr-D
 and, over the LVD-2M test clips, how often the background colour and the first shape's colour,
-kind and motion match the reference. `--target background` / `--target shape` replace every LVD-2M
+kind and motion match the reference. `--target background` / `shape` / `motion` replace every LVD-2M
 narration by that one fact, to ask whether the model can learn to read it at all (train loss
 printed too). The sample world's raw captions name these facts in fixed phrases, which is what
 the patterns below read. Figures are in the README, with the machine.
@@ -93,6 +94,8 @@ def first_motion(text: str) -> str | None:
 def probe_text(text: str, target: str) -> str | None:
     if target == "background":
         return f"{background(text)} background." if background(text) else None
+    if target == "motion":
+        return f"{first_motion(text)}." if first_motion(text) else None
     shape = first_shape(text)
     return f"{shape[0]} {shape[1]}." if shape else None
 
@@ -172,7 +175,7 @@ def main() -> None:
     parser.add_argument("--image-size", type=int, default=None)
     parser.add_argument("--patch", type=int, default=None)
     parser.add_argument("--max-seq-length", type=int, default=None, help="default: the recipe's (raise it with more patches)")
-    parser.add_argument("--target", choices=("narration", "background", "shape"), default="narration")
+    parser.add_argument("--target", choices=("narration", "background", "shape", "motion"), default="narration")
     parser.add_argument("--synthetic", type=int, default=0, help="train on N generated clips instead of the train split")
     parser.add_argument("--tower", choices=("pretrained", "random", "pooled"), default="pretrained",
                         help="pretrained: the tower of models/tiny-llava (dvc repro tiny_model)")
@@ -243,6 +246,9 @@ def main() -> None:
           f"image {args.image_size or vision.image_size}px / patch {args.patch or vision.patch_size}; "
           f"trained {len(train)} examples in {seconds:.0f} s, last logged loss {losses[-1] if losses else None}")
     print(f"test CIDEr-D {score:.3f} on {len(narrations)} clips")
+    if args.target == "motion":  # the narration is the motion's name alone
+        right = sum(narrations[k].strip() == references[k][0] for k in lvd)
+        print(f"motion alone: {right}/{len(lvd)} LVD-2M test clips right (train loss above)")
     for fact, reader in read.items():
         pairs = [(reader(references[k][0]), reader(narrations[k])) for k in lvd]
         pairs = [(ref, got) for ref, got in pairs if ref is not None]
