@@ -50,12 +50,12 @@ from train.narrate import narrate  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import configure_towers, sft_args  # noqa: E402
 from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options  # noqa: E402
+from train.tiny_tower import load_world  # noqa: E402
 
-BACKGROUNDS = ("black", "dark gray", "navy blue", "dark green", "brown")
-COLOURS = ("red", "green", "blue", "yellow", "white", "orange", "purple")
-KINDS = ("circle", "square", "triangle")
-BACKGROUND = re.compile(r"\b(%s) (?:background|backdrop|screen)" % "|".join(BACKGROUNDS))
-FIRST_SHAPE = re.compile(r"\b(%s) (%s)\b" % ("|".join(COLOURS), "|".join(KINDS)))
+world = load_world(REPO / "data/sample/make_sample_world.py")
+
+BACKGROUND = re.compile(r"\b(%s) (?:background|backdrop|screen)" % "|".join(world.BACKGROUNDS))
+FIRST_SHAPE = re.compile(r"\b(%s) (%s)\b" % ("|".join(world.PALETTE), "|".join(world.SHAPE_KINDS)))
 
 
 def background(text: str) -> str | None:
@@ -63,10 +63,14 @@ def background(text: str) -> str | None:
     return match.group(1) if match else None
 
 
-def first_shape(text: str) -> tuple[str, str] | None:
+def first_shape_match(text: str) -> re.Match[str] | None:
     # After the background phrase, so "a blue background" is never read as a shape.
     match = BACKGROUND.search(text)
-    shape = FIRST_SHAPE.search(text, match.end() if match else 0)
+    return FIRST_SHAPE.search(text, match.end() if match else 0)
+
+
+def first_shape(text: str) -> tuple[str, str] | None:
+    shape = first_shape_match(text)
     return (shape.group(1), shape.group(2)) if shape else None
 
 
@@ -82,8 +86,7 @@ MOTIONS = (  # the first shape's motion, from the sample world's verb phrases (m
 
 def first_motion(text: str) -> str | None:
     # The sentence that names the first shape.
-    match = BACKGROUND.search(text)
-    shape = FIRST_SHAPE.search(text, match.end() if match else 0)
+    shape = first_shape_match(text)
     if not shape:
         return None
     end = text.find(".", shape.end())
@@ -113,9 +116,6 @@ def synthetic_examples(count: int, *, frames: int, size: int, seed: int = 12345)
 
     import numpy as np
     from PIL import Image
-
-    sys.path.insert(0, str(REPO / "data/sample"))
-    import make_sample_world as world
 
     rng = np.random.default_rng(seed)
     rows = []

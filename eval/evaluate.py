@@ -20,7 +20,7 @@ from eval.benchmarks import (
 from eval.caption_metrics import cider_d, score_captions
 from train.dataset import PROMPTS
 from train.frames import FramePolicy
-from train.narrate import GREEDY, generate
+from train.narrate import DECODING, generate
 
 FORMATS = {  # format -> the params keys naming its files
     "narrator": ("frames", "mixture"),
@@ -53,7 +53,7 @@ def missing_files(spec: dict[str, Any]) -> list[str]:
 
 def generation_settings(spec: dict[str, Any], policy: FramePolicy, prompt: str, frames: str) -> dict[str, Any]:
     return {"prompt": prompt, "max_new_tokens": int(spec["max_new_tokens"]),
-            "decoding": "greedy " + ", ".join(f"{k}={v}" for k, v in GREEDY.items()),
+            "decoding": DECODING,
             "frames": frames, "max_pixels": policy.max_pixels}
 
 

@@ -68,7 +68,7 @@ def narrate_command(args: argparse.Namespace) -> int:
     from narrate.tracks import cues_for_scenes, write_tracks
     from train.dataset import PROMPTS
     from train.frames import Frames, Media, sample_frames
-    from train.narrate import GREEDY, generate
+    from train.narrate import DECODING, generate
     from train.tiny_model import load_narrator
 
     scene_options = SceneOptions(args.scene_threshold, args.min_scene_s, args.max_scene_s)
@@ -82,7 +82,7 @@ def narrate_command(args: argparse.Namespace) -> int:
     model.eval()
     settings = {"style_image": args.image_style, "style_video": args.video_style, "prompt_image": PROMPTS[args.image_style],
                 "prompt_video": PROMPTS[args.video_style], "max_new_tokens": args.max_new_tokens,
-                "decoding": "greedy " + ", ".join(f"{k}={v}" for k, v in GREEDY.items()),
+                "decoding": DECODING,
                 "frame_policy": policy.to_dict()}
 
     requests: list[tuple[list, str]] = []

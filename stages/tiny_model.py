@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 
 import polars as pl
-import yaml
 
+from curation.io import load_params
 from train.recipes import load_recipe
 from train.tiny_model import build_tiny_llava, count_parameters, load_narrator, tiny_llava_options
 from train.tiny_tower import TowerPretraining, load_world, pretrain_tower
@@ -31,7 +31,7 @@ OUT = Path("models/tiny-llava")
 
 
 def main() -> None:
-    params = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8"))
+    params = load_params()
     texts = pl.read_parquet(MIXTURE, columns=["text"]).get_column("text").to_list()
     try:
         options = tiny_llava_options(load_recipe("tiny"))
@@ -46,8 +46,8 @@ def main() -> None:
     (OUT / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     after = report["held_out_after"]
     print(f"tiny_model: {count_parameters(model):,} parameters in {OUT}; tower pretrained on {report['train_frames']:,} "
-          f"frames: held-out colour {after['colour_on_shapes']:.3f}, kind {after['kind_on_shapes']:.3f}, "
-          f"background {after['background']:.3f} per shape patch")
+          f"frames: held-out per-patch accuracy: colour {after['colour_on_shapes']:.3f} and kind "
+          f"{after['kind_on_shapes']:.3f} of shape patches, background {after['background']:.3f}")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import yaml
 
 from train.frames import FramePolicy, Frames, Media, png_bytes, sample_frames
 from train.recipes import load_recipe
@@ -48,8 +49,6 @@ def make_training_inputs(dest: Path, count: int = 16) -> pl.DataFrame:
 def quick_tower_pretraining(project: Path) -> None:
     """Shrink params tiny_model.tower_pretraining in `project` (a few seconds instead of a minute) and
     point it at this repository's sample world generator, so stages/tiny_model.py runs in a temp folder."""
-    import yaml
-
     path = project / "params.yaml"
     params = yaml.safe_load(path.read_text(encoding="utf-8"))
     params["tiny_model"]["tower_pretraining"].update(

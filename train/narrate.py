@@ -17,6 +17,7 @@ import torch
 from train.dataset import PROMPTS, user_turn
 
 GREEDY = {"do_sample": False, "num_beams": 1}  # the decoding every report records
+DECODING = "greedy " + ", ".join(f"{k}={v}" for k, v in GREEDY.items())  # ... in these words
 
 
 def generate(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -79,6 +79,7 @@ def load_world(path: str | Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location("make_sample_world", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    # Registered before it runs: @dataclass looks its module up in sys.modules.
     sys.modules.setdefault("make_sample_world", module)
     spec.loader.exec_module(module)
     return module
@@ -228,4 +229,4 @@ def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleTy
         after = evaluate()
     tower.eval()
     return {"train_frames": len(train_x), "held_out_frames": len(eval_x), "steps": config.steps,
-            "held_out_before": before, "held_out_after": after, "labels": vocabulary.__dict__}
+            "held_out_before": before, "held_out_after": after, "labels": asdict(vocabulary)}
