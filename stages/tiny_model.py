@@ -33,15 +33,19 @@ OUT = Path("models/tiny-llava")
 def main() -> None:
     params = load_params()
     texts = pl.read_parquet(MIXTURE, columns=["text"]).get_column("text").to_list()
+    section = (params.get("tiny_model") or {}).get("tower_pretraining")
+    if not isinstance(section, dict):
+        raise SystemExit("tiny_model: params.yaml has no tiny_model.tower_pretraining section (see the repository's params.yaml)")
     try:
         options = tiny_llava_options(load_recipe("tiny"))
-        pretraining = TowerPretraining.from_params(params["tiny_model"]["tower_pretraining"])
-    except (ValueError, KeyError) as err:
+        pretraining = TowerPretraining.from_params(section)
+        world = load_world(pretraining.world)
+    except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"tiny_model: {err}") from err
     build_tiny_llava(texts, OUT, seed=0, **options)
     model, processor = load_narrator(str(OUT))
-    report = pretrain_tower(model.model.vision_tower, processor.image_processor, load_world(pretraining.world),
-                            pretraining, grid=options["image_size"] // options["patch_size"])
+    report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, pretraining,
+                            grid=options["image_size"] // options["patch_size"])
     model.save_pretrained(OUT, safe_serialization=True)
     (OUT / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     after = report["held_out_after"]
