@@ -44,6 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from train.curriculum import training_order  # noqa: E402
+from train.frames import FramePolicy, arrange, fit_pixels, png_bytes, target_times  # noqa: E402
 from train.dataset import decode_frames, load_examples, split_by_length, style_of, to_dataset  # noqa: E402
 from eval.caption_metrics import cider_d  # noqa: E402
 from train.narrate import narrate  # noqa: E402
@@ -109,11 +110,10 @@ def only_target(examples: pl.DataFrame, target: str) -> pl.DataFrame:
     return lvd.with_columns(text=pl.Series(texts, dtype=pl.String)).drop_nulls("text")
 
 
-def synthetic_examples(count: int, *, frames: int, size: int, seed: int = 12345) -> pl.DataFrame:
+def synthetic_examples(count: int, policy: FramePolicy, *, seed: int = 12345) -> pl.DataFrame:
     """`count` LVD-2M-profile clips from the sample world's generator: frames at the centres of equal
-    slices of the whole clip (the frames stage decodes the encoded video instead), the raw caption as the narration."""
-    import io
-
+    slices of the whole clip, scaled and laid out by the frame policy as the frames stage does (which
+    decodes the encoded video instead), the raw caption as the narration."""
     import numpy as np
     from PIL import Image
 
@@ -121,16 +121,12 @@ def synthetic_examples(count: int, *, frames: int, size: int, seed: int = 12345)
     rows = []
     for k in range(count):
         scene = world.make_scene(rng, f"synthetic{k:05d}", profile="lvd")
-        wanted = [min(int((i + 0.5) * scene["duration_s"] / frames * scene["fps"]), scene["n_frames"] - 1)
-                  for i in range(frames)]
+        wanted = [min(round(t * scene["fps"]), scene["n_frames"] - 1)
+                  for t in target_times(0.0, scene["duration_s"], policy.per_example)]
         rendered = {i: f for i, f in enumerate(world.render_frames(scene)) if i in wanted}
-        pngs = []
-        for i in wanted:
-            buffer = io.BytesIO()
-            Image.fromarray(rendered[i]).resize((size, size), Image.Resampling.BICUBIC).save(buffer, format="PNG")
-            pngs.append(buffer.getvalue())
+        frames = [fit_pixels(Image.fromarray(rendered[i]), policy.max_pixels) for i in wanted]
         rows.append({"example_id": f"lvd2m:synthetic{k}", "source": "lvd2m", "curriculum_position": k,
-                     "difficulty_bucket": "easy", "frames": pngs,
+                     "difficulty_bucket": "easy", "frames": [png_bytes(image) for image in arrange(policy, frames)],
                      "text": world.raw_caption(rng, scene, 0.0, scene["duration_s"])})
     return pl.DataFrame(rows)
 
@@ -196,7 +192,7 @@ def main() -> None:
     train = load_examples(REPO / "data/frames/train.parquet", REPO / "data/mixtures/train.parquet")
     test = load_examples(REPO / "data/frames/test.parquet", REPO / "data/mixtures/test.parquet")
     if args.synthetic:
-        train = synthetic_examples(args.synthetic, frames=recipe.data.frames, size=args.image_size or vision.image_size)
+        train = synthetic_examples(args.synthetic, FramePolicy.from_recipe(recipe.data))
     if args.target != "narration":
         train, test = only_target(train, args.target), only_target(test, args.target)
 

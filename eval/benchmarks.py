@@ -27,7 +27,7 @@ import polars as pl
 from PIL import Image
 
 from train.dataset import decode_frames, load_examples, style_of
-from train.frames import FramePolicy, Frames, Media, fit_pixels, inside, sample_frames
+from train.frames import FramePolicy, Frames, Media, arrange, fit_pixels, inside, sample_frames
 
 CIRCULAR_STRIDE = 1_000_000  # MMBench: rotation k of question i has index i + k * 1e6
 CHOICE_LETTERS = "ABCDEFGHI"
@@ -52,11 +52,11 @@ class Loaded:
     problems: list[str] = field(default_factory=list)  # what was left out, and why (for the report)
 
 
-def still_image(path: Path, max_pixels: int) -> Callable[[], list[Image.Image]]:
-    """A loader for one image as a one-frame clip, read and scaled by the frames stage's own code."""
+def still_image(path: Path, policy: FramePolicy) -> Callable[[], list[Image.Image]]:
+    """A loader for one image as a one-frame clip, read, scaled and laid out by the frames stage's own code."""
 
     def load() -> list[Image.Image]:
-        frames = sample_frames(Media(path, 0.0, 0.0, "image"), FramePolicy(max_pixels=max_pixels))
+        frames = sample_frames(Media(path, 0.0, 0.0, "image"), policy)
         if not isinstance(frames, Frames):
             raise ValueError(f"benchmark image {frames.detail}: replace or remove the file")
         return frames.images
@@ -89,7 +89,7 @@ def narrator_split(frames_file: str | Path, mixture_file: str | Path) -> Loaded:
     return Loaded(items, problems)
 
 
-def coco_captions(annotations: str | Path, images: str | Path, *, style: str, max_pixels: int) -> Loaded:
+def coco_captions(annotations: str | Path, images: str | Path, *, style: str, policy: FramePolicy) -> Loaded:
     """A COCO-format captions file: every listed image that has captions, in image id order."""
     from eval.caption_metrics import load_coco_annotations
 
@@ -109,7 +109,7 @@ def coco_captions(annotations: str | Path, images: str | Path, *, style: str, ma
             missing.append(name)
             continue
         meta = {"file_name": name} | ({"domain": record["domain"]} if "domain" in record else {})
-        items.append(CaptionItem(image_id, references[image_id], style, still_image(path, max_pixels), meta))
+        items.append(CaptionItem(image_id, references[image_id], style, still_image(path, policy), meta))
     problems = []
     if missing:
         problems.append(f"{len(missing)} of {len(missing) + len(items)} images not found under {root} "
@@ -119,7 +119,7 @@ def coco_captions(annotations: str | Path, images: str | Path, *, style: str, ma
     return Loaded(items, problems)
 
 
-def textcaps_captions(annotations: str | Path, images: str | Path, *, style: str, max_pixels: int) -> Loaded:
+def textcaps_captions(annotations: str | Path, images: str | Path, *, style: str, policy: FramePolicy) -> Loaded:
     """TextCaps (`TextCaps_0.1_val.json`): one item per image id, its captions as the references.
 
     The file holds one record per caption; every record of an image lists all of that image's
@@ -152,7 +152,7 @@ def textcaps_captions(annotations: str | Path, images: str | Path, *, style: str
         if found is None:
             missing.append(names[0])
             continue
-        items.append(CaptionItem(image_id, list(record["reference_strs"]), style, still_image(found, max_pixels),
+        items.append(CaptionItem(image_id, list(record["reference_strs"]), style, still_image(found, policy),
                                  {"file_name": str(found.relative_to(root))}))
     problems = [f"{len(missing)} of {len(by_image)} images not found under {root} (e.g. {missing[0]}): not evaluated"] \
         if missing else []
@@ -185,9 +185,9 @@ class ChoiceQuestion:
         lines += [f"{letter}. {text}" for letter, text in self.options.items()]
         return "\n".join(lines + [MMBENCH_INSTRUCTION])
 
-    def load_frames(self, max_pixels: int) -> list[Image.Image]:
+    def load_frames(self, policy: FramePolicy) -> list[Image.Image]:
         with Image.open(io.BytesIO(self.image)) as image:
-            return [fit_pixels(image.convert("RGB"), max_pixels)]
+            return arrange(policy, [fit_pixels(image.convert("RGB"), policy.max_pixels)])
 
 
 def _cell(value: str | None) -> str:

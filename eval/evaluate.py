@@ -54,7 +54,7 @@ def missing_files(spec: dict[str, Any]) -> list[str]:
 def generation_settings(spec: dict[str, Any], policy: FramePolicy, prompt: str, frames: str) -> dict[str, Any]:
     return {"prompt": prompt, "max_new_tokens": int(spec["max_new_tokens"]),
             "decoding": DECODING,
-            "frames": frames, "max_pixels": policy.max_pixels}
+            "frames": frames, "max_pixels": policy.max_pixels, "layout": policy.layout}
 
 
 def evaluate_benchmark(
@@ -79,7 +79,7 @@ def evaluate_benchmark(
         if style not in PROMPTS:
             raise ValueError(f"eval.benchmarks.{name}.style {style!r}: use one of {', '.join(PROMPTS)}")
         reader = coco_captions if fmt == "coco" else textcaps_captions
-        loaded = reader(spec["annotations"], spec["images"], style=style, max_pixels=policy.max_pixels)
+        loaded = reader(spec["annotations"], spec["images"], style=style, policy=policy)
         prompt, frames = PROMPTS[style], "1 (a still image)"
     items = loaded.items[:limit] if limit else loaded.items
     settings = generation_settings(spec, policy, prompt, frames)
@@ -120,7 +120,7 @@ def _multiple_choice(name: str, spec: dict[str, Any], model: Any, processor: Any
         return BenchmarkResult(name, "mmbench", "skipped", reason="no question could be asked", settings=settings,
                                problems=loaded.problems)
     with tqdm(total=len(questions), desc=f"eval {name}", unit="question") as bar:
-        answers = generate(model, processor, ((q.load_frames(policy.max_pixels), q.prompt()) for q in questions),
+        answers = generate(model, processor, ((q.load_frames(policy), q.prompt()) for q in questions),
                            max_new_tokens=settings["max_new_tokens"], batch_size=batch_size, progress=bar.update)
     summary, records = circular_eval(questions, {q.index: a for q, a in zip(questions, answers)})
     metrics = {k: v for k, v in summary.items() if k != "by_category"}

@@ -6,9 +6,9 @@ is the vision tower's input size) and params `tiny_model.tower_pretraining`, and
 models/tiny-llava/ in Hugging Face format (safetensors, tokenizer, processor):
 
 1. train/tiny_model.py builds the model with random weights (fixed seed);
-2. train/tiny_tower.py pretrains its vision tower on frames of freshly drawn sample-world scenes
-   with per-patch labels, as real recipes start from a pretrained SigLIP; the projector and the
-   decoder stay random for the train stage;
+2. train/tiny_tower.py pretrains its vision tower on freshly drawn sample-world scenes, laid out
+   as the recipe's frame policy lays out frames (a 2x2 grid), with per-patch labels, as real
+   recipes start from a pretrained SigLIP; the projector and the decoder stay random;
 3. the model is saved again, with models/tiny-llava/tower_pretraining.json (held-out accuracies).
 
 The same mixture, recipe and params give the same bytes on the same machine.
@@ -22,6 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from curation.io import load_params
+from train.frames import FramePolicy
 from train.recipes import load_recipe
 from train.tiny_model import build_tiny_llava, count_parameters, load_narrator, tiny_llava_options
 from train.tiny_tower import TowerPretraining, load_world, pretrain_tower
@@ -37,21 +38,25 @@ def main() -> None:
     if not isinstance(section, dict):
         raise SystemExit("tiny_model: params.yaml has no tiny_model.tower_pretraining section (see the repository's params.yaml)")
     try:
-        options = tiny_llava_options(load_recipe("tiny"))
+        recipe = load_recipe("tiny")
+        options = tiny_llava_options(recipe)
         pretraining = TowerPretraining.from_params(section)
         world = load_world(pretraining.world)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"tiny_model: {err}") from err
     build_tiny_llava(texts, OUT, seed=0, **options)
     model, processor = load_narrator(str(OUT))
+    # The images the narrator will get: the recipe's frame policy (a 2x2 grid of 64x64 frames for tiny).
     report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, pretraining,
-                            grid=options["image_size"] // options["patch_size"])
+                            FramePolicy.from_recipe(recipe.data),
+                            patches_per_side=options["image_size"] // options["patch_size"])
     model.save_pretrained(OUT, safe_serialization=True)
     (OUT / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     after = report["held_out_after"]
-    print(f"tiny_model: {count_parameters(model):,} parameters in {OUT}; tower pretrained on {report['train_frames']:,} "
-          f"frames: held-out per-patch accuracy: colour {after['colour_on_shapes']:.3f} and kind "
-          f"{after['kind_on_shapes']:.3f} of shape patches, background {after['background']:.3f}")
+    print(f"tiny_model: {count_parameters(model):,} parameters in {OUT}; tower pretrained on {report['train_images']:,} "
+          f"images ({report['layout']}): held-out per-patch accuracy: colour {after['colour_on_shapes']:.3f}, kind "
+          f"{after['kind_on_shapes']:.3f} and motion {after['motion_on_shapes']:.3f} of shape patches, "
+          f"background {after['background']:.3f}, sign word {after['sign_word_on_sign']:.3f}")
 
 
 if __name__ == "__main__":

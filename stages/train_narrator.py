@@ -73,7 +73,7 @@ def main() -> None:
 
     torch.manual_seed(recipe.train.seed)
     model, processor = load_narrator(recipe.model.path)
-    apply_pixel_budget(processor, policy.max_pixels)
+    apply_pixel_budget(processor, policy.max_pixels, recipe.data.frames_per_image)
     examples = load_examples(FRAMES, MIXTURE)
     dataset, over_length = split_by_length(to_dataset(examples, blind=args.run == "blind"), processor,
                                            recipe.train.max_seq_length)

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from train.frames import FramePolicy
+
 from eval.benchmarks import (
     MMBENCH_INSTRUCTION, ChoiceQuestion, circular_eval, coco_captions, extract_choice, mmbench_questions,
     textcaps_captions,
@@ -40,7 +42,7 @@ def test_coco_reader_gives_items_in_id_order_and_reports_missing_images(tmp_path
         {"id": 2, "file_name": "image2.jpg", "domain": "out-domain"}, {"id": 1, "file_name": "image1.jpg", "domain": "in-domain"},
         {"id": 3, "file_name": "gone.jpg"}, {"id": 4, "file_name": "image1.jpg"},  # 4 has no caption
     ])
-    loaded = coco_captions(ann, root, style="audio_description", max_pixels=4096)
+    loaded = coco_captions(ann, root, style="audio_description", policy=FramePolicy(max_pixels=4096))
     assert [item.key for item in loaded.items] == [1, 2]
     assert loaded.items[0].references == REFS["image1"] and loaded.items[1].meta["domain"] == "out-domain"
     frames = loaded.items[0].load_frames()
@@ -55,7 +57,7 @@ def test_image_names_cannot_leave_the_image_folder(tmp_path: Path, name: str) ->
     shutil.copy2(FIXTURES / "images/image1.jpg", tmp_path / "outside.jpg")
     ann = write_coco(tmp_path / "captions.json", [{"id": 1, "file_name": name}])
     with pytest.raises(ValueError, match="refused image name"):
-        coco_captions(ann, root, style="audio_description", max_pixels=4096)
+        coco_captions(ann, root, style="audio_description", policy=FramePolicy(max_pixels=4096))
 
 
 def test_textcaps_reader_groups_captions_per_image(tmp_path: Path) -> None:
@@ -65,14 +67,14 @@ def test_textcaps_reader_groups_captions_per_image(tmp_path: Path) -> None:
                for key in ("image1", "image2") for n, caption in enumerate(REFS[key])]
     path = tmp_path / "TextCaps_0.1_val.json"
     path.write_text(json.dumps({"dataset_type": "val", "dataset_name": "textcaps", "dataset_version": 0.1, "data": records}))
-    loaded = textcaps_captions(path, root.parent, style="audio_description", max_pixels=4096)
+    loaded = textcaps_captions(path, root.parent, style="audio_description", policy=FramePolicy(max_pixels=4096))
     assert [item.key for item in loaded.items] == ["image1", "image2"] and not loaded.problems
     assert loaded.items[1].references == REFS["image2"] and loaded.items[1].meta["file_name"] == "train/image2.jpg"
 
 
 def test_real_textcaps_file_reads_and_reports_its_absent_images(tmp_path: Path) -> None:
     loaded = textcaps_captions(FIXTURES / "textcaps/TextCaps_0.1_val_sample100.json", tmp_path,
-                               style="audio_description", max_pixels=4096)
+                               style="audio_description", policy=FramePolicy(max_pixels=4096))
     assert loaded.items == [] and loaded.problems == [
         f"99 of 99 images not found under {tmp_path} (e.g. train/015efa517e260a6c.jpg): not evaluated"]  # sorted ids
 
@@ -112,7 +114,7 @@ def test_mmbench_tsv_resolves_image_references_and_rotations(tmp_path: Path) -> 
     assert rotation.answer == "C" and first.hint == ""  # "nan" is pandas' empty cell
     prompt = loaded.items[1].prompt()
     assert prompt == "Count the animals.\nHow many cats?\nA. one\nB. two\n" + MMBENCH_INSTRUCTION
-    assert loaded.items[1].load_frames(4096)[0].mode == "RGB"
+    assert loaded.items[1].load_frames(FramePolicy(max_pixels=4096))[0].mode == "RGB"
 
 
 def test_mmbench_missing_columns_are_named(tmp_path: Path) -> None:

@@ -87,7 +87,8 @@ def test_every_format_is_scored_and_absent_files_are_skipped(project: Path) -> N
     assert summary["coco_karpathy_test"]["status"] == "skipped" and "bench/nowhere.json" in summary["coco_karpathy_test"]["reason"]
     assert summary["coco_photos"]["settings"] == {
         "prompt": "Describe this moment in one short sentence.", "max_new_tokens": 12,
-        "decoding": "greedy do_sample=False, num_beams=1", "frames": "1 (a still image)", "max_pixels": 4096}
+        "decoding": "greedy do_sample=False, num_beams=1", "frames": "1 (a still image)", "max_pixels": 4096,
+        "layout": "grid"}
     assert any("line 6 (index 2)" in p for p in summary["mmbench_photos"]["problems"])
 
 

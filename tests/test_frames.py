@@ -171,10 +171,12 @@ def test_stage_reconciles_and_reports_every_skip(tmp_path: Path) -> None:
     kept = pl.read_parquet(tmp_path / "data/frames/train.parquet")
     assert kept["example_id"].to_list() == ["lvd2m:good:train"] and kept["media_path"][0] == "good.mp4"
     first = Image.open(__import__("io").BytesIO(kept["frames"][0][0]))
-    assert first.size == (32, 32) and first.mode == "RGB"
-    # Frame count and pixel budget come from the recipe in params train.recipe, and are recorded.
+    # Frame count, pixel budget and layout come from the recipe in params train.recipe, and are recorded:
+    # the tiny recipe tiles its 4 frames (32x32 here, the video's size) into one 2x2 grid.
     recipe = load_recipe(params["train"]["recipe"])
-    assert metrics["recipe"] == recipe.name and len(kept["frames"][0]) == recipe.data.frames
+    assert recipe.data.layout == "grid" and recipe.data.frames == 4
+    assert first.size == (64, 64) and first.mode == "RGB" and len(kept["frames"][0]) == 1
+    assert metrics["recipe"] == recipe.name and len(kept["frame_times_s"][0]) == recipe.data.frames
     assert metrics["policy"] == FramePolicy.from_recipe(recipe.data, min_window_s=params["frames"]["min_window_s"]).to_dict()
 
 

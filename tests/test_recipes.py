@@ -34,9 +34,11 @@ def test_tiny_matches_the_tiny_model_defaults() -> None:
     lang, vis = recipe.architecture.language, recipe.architecture.vision
     assert recipe.model.path == "models/tiny-llava"
     assert recipe.model.dtype == "float32"
-    assert (lang.hidden_size, lang.layers, lang.attention_heads, lang.vocab_size) == (128, 2, 4, 2000)
-    assert (vis.hidden_size, vis.layers, vis.image_size, vis.patch_size) == (64, 2, 64, 16)
-    assert recipe.visual_tokens_per_frame == 16  # what build_tiny_llava's processor expands to
+    assert (lang.hidden_size, lang.layers, lang.attention_heads, lang.vocab_size) == (256, 4, 4, 2000)
+    assert (vis.hidden_size, vis.layers, vis.image_size, vis.patch_size) == (96, 3, 128, 16)
+    # One 2x2 grid of 64x64 frames per example: 64 visual tokens, 16 per frame, what build_tiny_llava's processor expands to.
+    assert recipe.data.layout == "grid" and recipe.data.frames_per_image == 4 and recipe.data.max_pixels == 64 * 64
+    assert recipe.visual_tokens == 64 and recipe.visual_tokens_per_frame == 16
     assert recipe.lora.target_modules == ("q_proj", "k_proj", "v_proj", "o_proj")
     assert (recipe.lora.r, recipe.lora.alpha, recipe.lora.dropout) == (16, 32, 0.05)
     (phase,) = recipe.phases
@@ -111,8 +113,10 @@ def test_a_copy_loads_from_a_path(tmp_path: Path) -> None:
         (lambda r: r["model"].update(dtype="fp8"), "model.dtype", "float32"),
         (lambda r: r["train"].update(learnin_rate=1e-3), "train.learnin_rate", "unknown"),
         (lambda r: r["train"].pop("language"), "train.language", "missing"),
-        (lambda r: r["data"].update(max_pixels=96 * 96), "data.max_pixels", "64x64"),
-        (lambda r: r["data"].update(frames=100), "train.max_seq_length", "data.frames"),
+        (lambda r: r["data"].update(max_pixels=96 * 96), "data.max_pixels", "128x128"),
+        (lambda r: r["data"].update(layout="sequence"), "data.max_pixels", "every frame to 128x128"),
+        (lambda r: r["data"].update(layout="film"), "data.layout", "sequence | grid"),
+        (lambda r: r["train"].update(max_seq_length=60), "train.max_seq_length", "data.frames"),
         (lambda r: r["lora"].update(target_modules=["q_projj"]), "lora.target_modules", "q_proj"),
         (lambda r: r["lora"].update(dropout=1.5), "lora.dropout", "[0, 1)"),
         (lambda r: r["train"].update(language="frozen", vision="frozen", projector="frozen"), "train.language", "trains nothing"),

@@ -11,7 +11,8 @@ import torch
 from transformers import SiglipVisionConfig, SiglipVisionModel
 from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
 
-from train.tiny_tower import TowerPretraining, Vocabulary, load_world, patch_labels, pretrain_tower
+from train.frames import FramePolicy, tile_frames
+from train.tiny_tower import LABEL_COLUMNS, TowerPretraining, Vocabulary, load_world, patch_labels, pretrain_tower, render_set
 
 REPO = Path(__file__).resolve().parents[1]
 WORLD = REPO / "data/sample/make_sample_world.py"
@@ -38,7 +39,7 @@ def test_patch_labels_name_what_each_patch_shows(world) -> None:  # type: ignore
     # A red circle centred in patch (row 1, col 2) of a 4x4 grid of 24-pixel patches.
     scene = one_shape_scene(world, kind="circle", colour="red", at=(60.0, 36.0), sign=True)
     labels = patch_labels(world, scene, 0.0, 4, vocabulary)
-    assert labels.shape == (16, 6)
+    assert labels.shape == (16, len(LABEL_COLUMNS)) == (16, 10)
     assert set(labels[:, 0]) == {vocabulary.backgrounds.index("navy blue")}
     shape_patch = labels[1 * 4 + 2]
     assert vocabulary.colours[shape_patch[1]] == "red" and vocabulary.kinds[shape_patch[2]] == "circle"
@@ -46,9 +47,47 @@ def test_patch_labels_name_what_each_patch_shows(world) -> None:  # type: ignore
     assert vocabulary.colours[labels[0, 1]] == "none" and labels[0, 4] == 0  # an empty corner
     # The sign box covers the bottom-left two patches of the last row, and nothing else.
     assert [int(p[3]) for p in labels] == [0] * 12 + [1, 1, 0, 0]
+    assert [vocabulary.sign_words[p[9]] for p in labels[12:]] == ["STOP", "STOP", "none", "none"]
+    assert vocabulary.motions[shape_patch[6]] == "still" and vocabulary.motions[labels[0, 6]] == "none"
+    # One frame shows no change; sampled at 0.5 s and 1.5 s, the shape changes colour, and is there from the start.
+    assert shape_patch[7] == 0 and shape_patch[8] == 0
+    across = patch_labels(world, scene, 0.5, 4, vocabulary, frame_times=[0.5, 1.5])[1 * 4 + 2]
+    assert across[7] == 1 and across[8] == 0
     # After the colour change the same patch is white.
     later = patch_labels(world, scene, 1.5, 4, vocabulary)
     assert vocabulary.colours[later[1 * 4 + 2][1]] == "white"
+
+
+def test_grid_images_and_their_labels_line_up(world) -> None:  # type: ignore[no-untyped-def]
+    """Patch labels of a 2x2 grid image follow the frames stage's layout: frame k in cell k, row by row."""
+    policy = FramePolicy(per_example=4, max_pixels=32 * 32, layout="grid")
+    processor = SiglipImageProcessorPil(size={"height": 64, "width": 64})
+    pixels, labels = render_set(world, processor, policy, scenes=6, patches_per_side=4, seed=3)
+    assert pixels.shape == (6, 3, 64, 64) and labels.shape == (6, 16, 10)
+    vocabulary = Vocabulary.of(world)
+    rng = np.random.default_rng(3)
+    for k in range(6):  # the same scenes again, from the same stream
+        profile = "events" if rng.random() < 0.25 else "lvd"
+        scene = world.make_scene(rng, f"pretrain3-{k}", profile=profile)
+        n, fps = scene["n_frames"], scene["fps"]
+        times = [min(round((c + 0.5) * scene["duration_s"] / 4 * fps), n - 1) / fps for c in range(4)]
+        grid = labels[k].reshape(4, 4, 10)
+        for c, t in enumerate(times):  # cell c: rows 2*(c//2).., cols 2*(c%2)..
+            cell = grid[2 * (c // 2):2 * (c // 2) + 2, 2 * (c % 2):2 * (c % 2) + 2].reshape(4, 10)
+            assert np.array_equal(cell.numpy(), patch_labels(world, scene, t, 2, vocabulary, times))
+    with pytest.raises(ValueError, match="does not split into 2x2 frames"):
+        render_set(world, processor, policy, scenes=1, patches_per_side=5, seed=3)
+
+
+def test_tile_frames_puts_frames_in_time_order_and_fills_cells() -> None:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (4, 4), (10 * k, 0, 0)) for k in range(4)]
+    grid = tile_frames(frames, 4)
+    assert grid.size == (8, 8)
+    assert [grid.getpixel(xy)[0] for xy in ((0, 0), (4, 0), (0, 4), (4, 4))] == [0, 10, 20, 30]
+    still = tile_frames(frames[:1], 4)  # a still image fills every cell
+    assert {still.getpixel(xy) for xy in ((0, 0), (4, 0), (0, 4), (4, 4))} == {(0, 0, 0)}
 
 
 def test_patch_labels_reject_a_grid_that_does_not_divide_the_frame(world) -> None:  # type: ignore[no-untyped-def]
@@ -72,18 +111,19 @@ def test_label_map_matches_the_rendered_pixels(world) -> None:  # type: ignore[n
 def tiny_tower() -> SiglipVisionModel:
     torch.manual_seed(0)
     return SiglipVisionModel(SiglipVisionConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                                                num_attention_heads=4, image_size=64, patch_size=16,
+                                                num_attention_heads=4, image_size=64, patch_size=8,
                                                 vision_use_head=False))
 
 
 def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(world) -> None:  # type: ignore[no-untyped-def]
-    config = TowerPretraining(world=str(WORLD), scenes=200, eval_scenes=40, frames_per_scene=2, steps=400,
-                              batch_size=64, learning_rate=3e-3, seed=5)
+    config = TowerPretraining(world=str(WORLD), scenes=300, eval_scenes=40, steps=400,
+                              batch_size=32, learning_rate=3e-3, seed=5)
+    policy = FramePolicy(per_example=4, max_pixels=32 * 32, layout="grid")  # 2x2 grids of 32x32 frames
     processor = SiglipImageProcessorPil(size={"height": 64, "width": 64})
     first, second = tiny_tower(), tiny_tower()
     untouched = copy.deepcopy(first.state_dict())
     state = torch.random.get_rng_state()
-    report = pretrain_tower(first, processor, world, config, grid=4)
+    report = pretrain_tower(first, processor, world, config, policy, patches_per_side=8)
     assert torch.equal(torch.random.get_rng_state(), state)  # the caller's RNG is left alone
     before, after = report["held_out_before"], report["held_out_after"]
     # Chance is 1/7 for the colour of a shape patch and 1/5 for the background.
@@ -91,7 +131,7 @@ def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(
     assert after["background"] >= 0.9
     assert after["shape_or_not"] >= 0.9
     assert any(not torch.equal(untouched[k], v) for k, v in first.state_dict().items())
-    pretrain_tower(second, processor, world, config, grid=4)
+    pretrain_tower(second, processor, world, config, policy, patches_per_side=8)
     assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
 
 
@@ -99,5 +139,5 @@ def test_missing_world_and_params_are_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="tower_pretraining.world"):
         load_world(tmp_path / "make_sample_world.py")
     with pytest.raises(ValueError, match="missing .*steps"):
-        TowerPretraining.from_params({"world": "w", "scenes": 1, "eval_scenes": 1, "frames_per_scene": 1,
+        TowerPretraining.from_params({"world": "w", "scenes": 1, "eval_scenes": 1,
                                       "batch_size": 1, "learning_rate": 1.0, "seed": 0})

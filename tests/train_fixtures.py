@@ -52,5 +52,5 @@ def quick_tower_pretraining(project: Path) -> None:
     path = project / "params.yaml"
     params = yaml.safe_load(path.read_text(encoding="utf-8"))
     params["tiny_model"]["tower_pretraining"].update(
-        world=str(SAMPLE / "make_sample_world.py"), scenes=40, eval_scenes=10, frames_per_scene=2, steps=20)
+        world=str(SAMPLE / "make_sample_world.py"), scenes=40, eval_scenes=10, steps=20)
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")

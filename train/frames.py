@@ -17,7 +17,11 @@ Frame policy: one per recipe (its `data:` section), the only place frame count a
 budget are set. `per_example` frames at the centres of equal slices of the window, or `fps`
 frames per second of window (capped at `max_per_example`); each frame is the decoded frame
 nearest to its target time; frames are scaled down (never up) to at most `max_pixels` pixels,
-aspect kept. The train stage writes the policy into the saved processor config
+aspect kept. Layout: `sequence` gives the model one image per frame (what the 3B recipes use);
+`grid` tiles the frames, in time order, row by row, into one image (IG-VLM, Kim et al. 2024, "An
+Image Grid Can Be Worth a Video"), so a tower that looks at one image at a time sees every frame
+at once and can compare them (the tiny recipe: its tower is pretrained on such grids to see motion).
+A still image fills every cell. The train stage writes the policy into the saved processor config
 (`write_frame_policy`); eval and narration read it back (`read_frame_policy`), so a trained
 narrator always sees frames the way it was trained. An example whose media is missing, unreadable, unsafe or too
 short for its window gets a skip reason instead of frames, never a crash.
@@ -50,6 +54,29 @@ SKIP_REASONS = {
 }
 
 
+LAYOUTS = ("sequence", "grid")
+
+
+def grid_shape(cells: int) -> tuple[int, int]:
+    """(columns, rows) of the most nearly square grid with at least `cells` cells: 4 -> 2x2, 6 -> 3x2."""
+    columns = math.ceil(math.sqrt(cells))
+    return columns, math.ceil(cells / columns)
+
+
+def tile_frames(images: list[Image.Image], cells: int) -> Image.Image:
+    """The frames in one image, row by row in time order; cell k shows frame k * len(images) // cells,
+    so fewer frames than cells repeat (a still image fills every cell). Cells are the first frame's size."""
+    columns, rows = grid_shape(cells)
+    width, height = images[0].size
+    grid = Image.new("RGB", (columns * width, rows * height))
+    for k in range(columns * rows):
+        frame = images[min(k * len(images) // cells, len(images) - 1)]
+        if frame.size != (width, height):
+            frame = frame.resize((width, height), Image.Resampling.BICUBIC)
+        grid.paste(frame, ((k % columns) * width, (k // columns) * height))
+    return grid
+
+
 @dataclass(frozen=True)
 class FramePolicy:
     per_example: int = 4  # frames per example when fps is None
@@ -57,8 +84,11 @@ class FramePolicy:
     max_per_example: int = 16
     max_pixels: int = 64 * 64  # pixel budget per frame (width x height), downscale only
     min_window_s: float = 0.2  # shorter windows are skipped (too_short)
+    layout: str = "sequence"  # one image per frame | "grid": the frames tiled into one image
 
     def __post_init__(self) -> None:
+        if self.layout not in LAYOUTS:
+            raise ValueError(f"frame policy {self}: layout {self.layout!r} is not one of {', '.join(LAYOUTS)}")
         if self.per_example < 1 or self.max_per_example < 1:
             raise ValueError(f"frame policy {self}: frames per example must be >= 1")
         if self.max_pixels < 64:
@@ -70,7 +100,12 @@ class FramePolicy:
     def from_recipe(cls, data: Any, *, min_window_s: float = 0.2) -> FramePolicy:
         """The policy of a recipe's `data:` section (train.recipes.DataSpec)."""
         return cls(per_example=data.frames, fps=data.fps, max_per_example=data.max_frames,
-                   max_pixels=data.max_pixels, min_window_s=min_window_s)
+                   max_pixels=data.max_pixels, min_window_s=min_window_s, layout=data.layout)
+
+    @property
+    def grid_cells(self) -> int:
+        """Frames one grid image holds: every frame an example can have."""
+        return self.per_example if self.fps is None else self.max_per_example
 
     def frame_count(self, window_s: float) -> int:
         if self.fps is None:
@@ -138,7 +173,7 @@ class Skip:
 
 @dataclass(frozen=True)
 class Frames:
-    images: list[Image.Image]
+    images: list[Image.Image]  # as the model gets them (policy.layout): one per frame, or one grid
     times_s: list[float]  # in the file's own time (0 for images)
     path: Path
 
@@ -228,7 +263,7 @@ def sample_frames(media: Media, policy: FramePolicy) -> Frames | Skip:
                 rgb = image.convert("RGB")
         except Exception as err:  # noqa: BLE001 - PIL raises many kinds for a broken file
             return Skip(CORRUPT, f"{media.path}: {type(err).__name__}: {err}")
-        return Frames([fit_pixels(rgb, policy.max_pixels)], [0.0], media.path)
+        return Frames(arrange(policy, [fit_pixels(rgb, policy.max_pixels)]), [0.0], media.path)
 
     window = media.end_s - media.start_s
     if window < policy.min_window_s:
@@ -270,10 +305,17 @@ def sample_frames(media: Media, policy: FramePolicy) -> Frames | Skip:
             f"{media.path}: decoded {len(chosen)} of {len(targets)} frames in [{media.start_s:.3f}, {media.end_s:.3f}] s",
         )
     return Frames(
-        [fit_pixels(image.convert("RGB"), policy.max_pixels) for _, image in chosen],
+        arrange(policy, [fit_pixels(image.convert("RGB"), policy.max_pixels) for _, image in chosen]),
         [round(t, 6) for t, _ in chosen],
         media.path,
     )
+
+
+def arrange(policy: FramePolicy, images: list[Image.Image]) -> list[Image.Image]:
+    """The images the model gets for these frames under the policy's layout."""
+    if policy.layout == "grid":
+        return [tile_frames(images, policy.grid_cells)]
+    return images
 
 
 def png_bytes(image: Image.Image) -> bytes:

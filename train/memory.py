@@ -39,7 +39,8 @@ language_activations
     Kept whenever the phase trains anything (gradients flow through the language model back to
     the projector even when the language model itself is frozen).
 vision_activations
-    Patches: frames * patches_per_frame * b, patches_per_frame = image_size^2 / patch^2 for a
+    Patches: images * patches_per_image * b (an image is a frame, or a grid of all frames under
+    data.layout grid), patches_per_image = image_size^2 / patch^2 for a
     fixed-resolution tower, else max_pixels / patch^2; visual tokens in the language sequence =
     patches / merge^2 (Qwen2.5-VL: one per 28x28 pixels). Per vision layer as above (kv_heads =
     heads; eager scores per frame of P patches). A trainable tower (lora/full) keeps all its
@@ -242,10 +243,12 @@ def _plan_phase(recipe: Recipe, phase: Phase, batch: int, seq_req: int, ckpt: bo
     )
 
     # Vision tower + projector activations
-    patches_per_frame = recipe.patches_per_frame
-    patches = batch * recipe.data.most_frames * patches_per_frame
+    # Attention spans one image the tower sees: a frame, or a grid of frames (data.layout).
+    patches_per_image = recipe.patches_per_image
+    images = 1 if recipe.data.layout == "grid" else recipe.data.most_frames
+    patches = batch * images * patches_per_image
     v_per_layer = _layer_bytes_per_token(
-        vis.hidden_size, vis.hidden_size, vis.intermediate_size, vis.attention_heads, vis.mlp == "gated", p, attn, patches_per_frame
+        vis.hidden_size, vis.hidden_size, vis.intermediate_size, vis.attention_heads, vis.mlp == "gated", p, attn, patches_per_image
     )
     if phase.vision == "lora":
         v_per_layer += _lora_bytes_per_token(vis_shapes, lora.vision_target_modules, lora.r, lora.dropout)

@@ -28,9 +28,12 @@ from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
 
+from train.frames import grid_shape
+
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
 TowerMode = Literal["lora", "full", "frozen"]  # vision / language tower
+FrameLayout = Literal["sequence", "grid"]  # train/frames.py: one image per frame, or one grid of them
 ProjectorMode = Literal["full", "frozen"]
 Dtype = Literal["float32", "bfloat16", "float16"]
 Family = Literal["llava", "qwen2_5_vl"]
@@ -150,11 +153,20 @@ class DataSpec:
     max_pixels: int  # pixel budget per frame (width x height); frames are only scaled down
     fps: float | None = None  # or frames per second of window instead, capped at max_frames
     max_frames: int = 16  # cap on frames per example under fps (the memory planner assumes it)
+    layout: FrameLayout = "sequence"  # sequence: one image per frame; grid: all frames tiled in one image
 
     @property
     def most_frames(self) -> int:
         """The most frames one example can have: what memory and sequence length must allow."""
         return self.frames if self.fps is None else self.max_frames
+
+    @property
+    def frames_per_image(self) -> int:
+        """Frames the vision tower sees in one image: all of them in a grid (train/frames.py grid_shape)."""
+        if self.layout == "grid":
+            columns, rows = grid_shape(self.most_frames)
+            return columns * rows
+        return 1
 
 
 @dataclass(frozen=True)
@@ -213,13 +225,18 @@ class Recipe:
     source: str = field(default="", metadata={"yaml": False})
 
     @property
-    def patches_per_frame(self) -> int:
-        """Vision-tower tokens (patches) per frame, before any spatial merge."""
+    def patches_per_image(self) -> int:
+        """Vision-tower tokens (patches) per image the tower sees, before any spatial merge."""
         v = self.architecture.vision
         side = v.image_size
         if side is not None:
             return (side // v.patch_size) ** 2
-        return self.data.max_pixels // (v.patch_size**2)
+        return self.data.frames_per_image * self.data.max_pixels // (v.patch_size**2)
+
+    @property
+    def patches_per_frame(self) -> int:
+        """Vision-tower tokens (patches) per frame, before any spatial merge (a grid cell's share)."""
+        return self.patches_per_image // self.data.frames_per_image
 
     @property
     def visual_tokens_per_frame(self) -> int:
@@ -229,8 +246,9 @@ class Recipe:
 
     @property
     def visual_tokens(self) -> int:
-        """Visual tokens per example in the language sequence (frames x tokens per frame)."""
-        return self.data.most_frames * self.visual_tokens_per_frame
+        """Visual tokens per example in the language sequence (images x tokens per image)."""
+        images = 1 if self.data.layout == "grid" else self.data.most_frames
+        return images * self.patches_per_image // (self.architecture.vision.spatial_merge**2)
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,12 +429,15 @@ def _check(recipe: Recipe, file: Path) -> None:
         fail("architecture.vision.attention_heads", "does not divide vision hidden_size", "copy it from config.json")
     if vis.image_size is not None:
         # (image_size need not be a multiple of patch_size: SigLIP-384 / 14 gives 27 patches a side)
-        if recipe.data.max_pixels != vis.image_size**2:
+        cells = recipe.data.frames_per_image
+        if recipe.data.max_pixels * cells != vis.image_size**2:
+            what = "every frame" if cells == 1 else f"every grid of {cells} frames"
             fail(
                 "data.max_pixels",
-                f"is {recipe.data.max_pixels}, but this vision tower resizes every frame to "
+                f"is {recipe.data.max_pixels}, but this vision tower resizes {what} to "
                 f"{vis.image_size}x{vis.image_size}",
-                f"set data.max_pixels: {vis.image_size**2}",
+                f"set data.max_pixels: {vis.image_size**2 // cells}" + ("" if cells == 1 else
+                " (pixels per frame), or architecture.vision.image_size to the grid's side"),
             )
     else:
         unit = (vis.patch_size * vis.spatial_merge) ** 2

@@ -321,8 +321,11 @@ def load_narrator(
     return model, processor
 
 
-def apply_pixel_budget(processor: ProcessorMixin, max_pixels: int) -> None:
-    """Make the processor resize every frame to the recipe's pixel budget, or say why it cannot.
+def apply_pixel_budget(processor: ProcessorMixin, max_pixels: int, frames_per_image: int = 1) -> None:
+    """Make the processor resize every image to the recipe's pixel budget, or say why it cannot.
+
+    An image is one frame, or a grid of `frames_per_image` frames (data.layout grid), whose budget
+    is max_pixels per frame times the frames.
 
     Dynamic-resolution processors (Qwen2-VL / Qwen2.5-VL: `merge_size`, size `longest_edge` in
     pixels) take the budget as their maximum; fixed-size towers (SigLIP: size height x width)
@@ -330,6 +333,7 @@ def apply_pixel_budget(processor: ProcessorMixin, max_pixels: int) -> None:
     """
     image_processor = processor.image_processor
     size = image_processor.size
+    per_frame, max_pixels = max_pixels, max_pixels * frames_per_image
     if hasattr(image_processor, "merge_size"):  # Qwen2-VL family: size in total pixels
         size["longest_edge"] = int(max_pixels)
         size["shortest_edge"] = min(int(size.get("shortest_edge") or max_pixels), int(max_pixels))
@@ -338,10 +342,11 @@ def apply_pixel_budget(processor: ProcessorMixin, max_pixels: int) -> None:
     if height is None or width is None:
         raise ValueError(f"{type(image_processor).__name__}: size {dict(size)} is neither fixed nor in pixels")
     if height * width != max_pixels:
+        what = "frame" if frames_per_image == 1 else f"grid of {frames_per_image} frames"
         raise ValueError(
-            f"the recipe's data.max_pixels is {max_pixels}, but this processor resizes every frame to "
+            f"the recipe's data.max_pixels is {per_frame}, but this processor resizes every {what} to "
             f"{width}x{height} = {width * height} pixels (the vision tower's input size): "
-            f"set data.max_pixels: {width * height} in the recipe"
+            f"set data.max_pixels: {width * height // frames_per_image} in the recipe"
         )
 
 

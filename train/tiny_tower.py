@@ -7,15 +7,21 @@ A randomly initialised tower has nothing to read. Measured with benchmarks/probe
 on 0 of 19 test clips whatever else changed (more clips, more epochs, a bigger decoder, a trained
 tower); with this pretrained tower it names it on 17 to 18 of 19.
 
-What it learns: frames of freshly drawn scenes of the sample world's generator
+What it learns: images of freshly drawn scenes of the sample world's generator
 (data/sample/make_sample_world.py: `make_scene`, `render_frames`, `label_map`), never the sample
-world's own videos, each patch labelled from the scene spec:
+world's own videos, made as the frames stage makes them: the recipe's frames at the centres of
+equal slices of the clip, scaled to the pixel budget and laid out by the frame policy (one 2x2
+grid of 4 frames for the tiny recipe, train/frames.py). Each patch is labelled from the scene spec:
 
 - the background colour (every patch);
 - the colour and kind of the shape covering the patch ("none" when no shape covers enough of it);
-- whether the sign covers the patch;
-- the patch's own grid position, and the centre of its shape in the frame (regression), so the
-  features say where a shape is, not only that it is there.
+- whether the sign covers the patch, and the sign's word;
+- the patch's own grid position, and the centre of its shape in its frame (regression), so the
+  features say where a shape is, not only that it is there;
+- what the shape does across the sampled frames: its motion (left to right, up, bounce, ...),
+  whether its colour changes, whether it appears after the first frame. A grid shows every frame
+  to the tower at once, so these can be read from the image; this is what lets the narrator say
+  what moves (README, Training).
 
 Linear heads on the tower's last hidden states (what LLaVA's projector reads,
 `vision_feature_layer=-1`) are trained with the tower and thrown away, as a pretraining head is.
@@ -37,6 +43,8 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
+from train.frames import FramePolicy, arrange, fit_pixels, grid_shape, target_times
+
 # Share of a patch's pixels a shape (or the sign) must cover for the patch to be labelled with it:
 # the edge of a shape grazing a patch is not what the patch shows.
 SHAPE_COVER = 0.05
@@ -49,9 +57,8 @@ class TowerPretraining:
     """params.yaml `tiny_model.tower_pretraining`."""
 
     world: str  # path of the sample world's generator (make_sample_world.py)
-    scenes: int  # scenes drawn for training (frames_per_scene frames of each)
+    scenes: int  # scenes drawn for training (the frame policy's frames of each)
     eval_scenes: int  # other scenes, for the held-out accuracy reported after training
-    frames_per_scene: int
     steps: int
     batch_size: int
     learning_rate: float
@@ -65,7 +72,7 @@ class TowerPretraining:
         if int(section["steps"]) < 3:
             raise ValueError(f"params tiny_model.tower_pretraining.steps is {section['steps']}: use 3 or more")
         return cls(world=str(section["world"]), scenes=int(section["scenes"]), eval_scenes=int(section["eval_scenes"]),
-                   frames_per_scene=int(section["frames_per_scene"]), steps=int(section["steps"]),
+                   steps=int(section["steps"]),
                    batch_size=int(section["batch_size"]), learning_rate=float(section["learning_rate"]),
                    seed=int(section["seed"]))
 
@@ -87,29 +94,41 @@ def load_world(path: str | Path) -> ModuleType:
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Label names of each head, in index order (index 0 of colour and kind is "none")."""
+    """Label names of each head, in index order (index 0 of colour, kind, motion and word is "none")."""
 
     backgrounds: tuple[str, ...]
     colours: tuple[str, ...]
     kinds: tuple[str, ...]
+    motions: tuple[str, ...]
+    sign_words: tuple[str, ...]
 
     @classmethod
     def of(cls, world: ModuleType) -> Vocabulary:
-        return cls(tuple(world.BACKGROUNDS), ("none", *world.PALETTE), ("none", *world.SHAPE_KINDS))
+        return cls(tuple(world.BACKGROUNDS), ("none", *world.PALETTE), ("none", *world.SHAPE_KINDS),
+                   ("none", *world.MOTIONS), ("none", *world.SIGN_WORDS))
 
 
-def patch_labels(world: ModuleType, scene: dict, t: float, grid: int, vocabulary: Vocabulary) -> np.ndarray:
-    """Labels of the grid x grid patches of the frame at time t, row-major: (grid*grid, 6) int64.
+# Columns of a patch label row.
+LABEL_COLUMNS = ("background", "colour", "kind", "sign", "centre_x", "centre_y", "motion", "colour_changes",
+                 "appears_later", "sign_word")
 
-    Columns: background, colour, kind, sign (0/1), shape centre x and y in thousandths of the frame
-    (0 where no shape is labelled).
+
+def patch_labels(world: ModuleType, scene: dict, t: float, grid: int, vocabulary: Vocabulary,
+                 frame_times: list[float] | None = None) -> np.ndarray:
+    """Labels of the grid x grid patches of the frame at time t, row-major: (grid*grid, 10) int64.
+
+    Columns (LABEL_COLUMNS): background, colour, kind, sign (0/1), shape centre x and y in
+    thousandths of the frame (0 where no shape is labelled), the shape's motion, whether its colour
+    differs between the sampled `frame_times` (default: [t]), whether it is absent from the first of
+    them, and the sign's word (0 where the sign does not cover the patch).
     """
+    times = frame_times if frame_times is not None else [t]
     pixels = world.label_map(scene, t)
     height, width = pixels.shape
     if height % grid or width % grid:
         raise ValueError(f"a {width}x{height} frame does not split into a {grid}x{grid} patch grid")
     ph, pw = height // grid, width // grid
-    labels = np.zeros((grid * grid, 6), np.int64)
+    labels = np.zeros((grid * grid, len(LABEL_COLUMNS)), np.int64)
     labels[:, 0] = vocabulary.backgrounds.index(scene["background"])
     for row in range(grid):
         for col in range(grid):
@@ -117,32 +136,57 @@ def patch_labels(world: ModuleType, scene: dict, t: float, grid: int, vocabulary
             counts = np.bincount(block.ravel(), minlength=2 + len(scene["shapes"]))
             patch = labels[row * grid + col]
             patch[3] = int(counts[1] >= SIGN_COVER * block.size)
+            if patch[3]:
+                patch[9] = vocabulary.sign_words.index(scene["sign"]["word"])
             if counts[2:].max() >= SHAPE_COVER * block.size:
                 shape = scene["shapes"][int(counts[2:].argmax())]
                 patch[1] = vocabulary.colours.index(world.shape_colour_at(shape, t))
                 patch[2] = vocabulary.kinds.index(shape["kind"])
                 x, y = world.shape_xy(shape, t, scene["duration_s"])
                 patch[4], patch[5] = int(1000 * x / width), int(1000 * y / height)
+                patch[6] = vocabulary.motions.index(shape["motion"])
+                patch[7] = int(len({world.shape_colour_at(shape, u) for u in times}) > 1)
+                patch[8] = int(not world.shape_visible(shape, times[0]))
     return labels
 
 
-def render_set(world: ModuleType, image_processor: Any, *, scenes: int, frames_per_scene: int, grid: int,
+def render_set(world: ModuleType, image_processor: Any, policy: FramePolicy, *, scenes: int, patches_per_side: int,
                seed: int, desc: str = "render") -> tuple[torch.Tensor, torch.Tensor]:
-    """Frames of `scenes` fresh scenes (pixel_values as the processor makes them) and their patch labels."""
+    """Images of `scenes` fresh scenes as the model gets them (pixel_values) and their patch labels.
+
+    Frames are the policy's: at the centres of equal slices of the clip, scaled to the pixel budget,
+    laid out by `policy.layout` (one grid image per scene, or one image per frame).
+    """
     rng = np.random.default_rng(seed)
     vocabulary = Vocabulary.of(world)
+    columns, rows = grid_shape(policy.grid_cells) if policy.layout == "grid" else (1, 1)
+    if patches_per_side % columns or patches_per_side % rows:
+        raise ValueError(f"a {patches_per_side}x{patches_per_side} patch grid does not split into {columns}x{rows} frames")
+    cell = patches_per_side // columns  # patches per side of one frame (square frames)
     images: list[Image.Image] = []
     labels: list[np.ndarray] = []
     for k in tqdm(range(scenes), desc=desc, unit="scene", mininterval=2.0):
         # Mostly LVD-2M-like scenes, some of the longer event scenes of YouDescribe and WebVTT videos.
         profile = "events" if rng.random() < 0.25 else "lvd"
         scene = world.make_scene(rng, f"pretrain{seed}-{k}", profile=profile)
-        count = min(frames_per_scene, scene["n_frames"])
-        wanted = set(rng.choice(scene["n_frames"], size=count, replace=False).tolist())
-        for index, frame in enumerate(world.render_frames(scene)):
-            if index in wanted:
-                images.append(Image.fromarray(frame))
-                labels.append(patch_labels(world, scene, index / scene["fps"], grid, vocabulary))
+        times = target_times(0.0, scene["duration_s"], policy.frame_count(scene["duration_s"]))
+        indices = [min(round(t * scene["fps"]), scene["n_frames"] - 1) for t in times]
+        times = [i / scene["fps"] for i in indices]
+        rendered = {i: frame for i, frame in enumerate(world.render_frames(scene)) if i in indices}
+        frames = [fit_pixels(Image.fromarray(rendered[i]), policy.max_pixels) for i in indices]
+        per_frame = [patch_labels(world, scene, t, cell, vocabulary, times) for t in times]
+        if policy.layout == "grid":
+            images += arrange(policy, frames)
+            # Cell c of the grid shows frame c * len(frames) // cells (train.frames.tile_frames).
+            grid = np.zeros((rows * cell, columns * cell, len(LABEL_COLUMNS)), np.int64)
+            for c in range(columns * rows):
+                frame = per_frame[min(c * len(frames) // policy.grid_cells, len(frames) - 1)]
+                r0, c0 = (c // columns) * cell, (c % columns) * cell
+                grid[r0:r0 + cell, c0:c0 + cell] = frame.reshape(cell, cell, -1)
+            labels.append(grid.reshape(-1, len(LABEL_COLUMNS)))
+        else:
+            images += frames
+            labels += per_frame
     pixel_values = image_processor(images=images, return_tensors="pt")["pixel_values"]
     return pixel_values, torch.from_numpy(np.stack(labels))
 
@@ -150,24 +194,25 @@ def render_set(world: ModuleType, image_processor: Any, *, scenes: int, frames_p
 class PretrainingHeads(torch.nn.Module):
     """Linear read-outs of each patch feature; used only during pretraining."""
 
-    def __init__(self, hidden: int, vocabulary: Vocabulary, grid: int) -> None:
+    def __init__(self, hidden: int, vocabulary: Vocabulary, patches: int) -> None:
         super().__init__()
-        self.background = torch.nn.Linear(hidden, len(vocabulary.backgrounds))
-        self.colour = torch.nn.Linear(hidden, len(vocabulary.colours))
-        self.kind = torch.nn.Linear(hidden, len(vocabulary.kinds))
-        self.sign = torch.nn.Linear(hidden, 2)
-        self.position = torch.nn.Linear(hidden, grid * grid)
-        self.centre = torch.nn.Linear(hidden, 2)
+        linear = torch.nn.Linear
+        self.classifiers = torch.nn.ModuleDict({
+            "background": linear(hidden, len(vocabulary.backgrounds)), "colour": linear(hidden, len(vocabulary.colours)),
+            "kind": linear(hidden, len(vocabulary.kinds)), "sign": linear(hidden, 2), "position": linear(hidden, patches),
+            "motion": linear(hidden, len(vocabulary.motions)), "colour_changes": linear(hidden, 2),
+            "appears_later": linear(hidden, 2), "sign_word": linear(hidden, len(vocabulary.sign_words)),
+        })
+        self.centre = linear(hidden, 2)
 
     def loss_and_accuracy(self, features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """features (batch, patches, hidden), labels (batch, patches, 6) -> loss, accuracies on this batch."""
+        """features (batch, patches, hidden), labels (batch, patches, LABEL_COLUMNS) -> loss, accuracies on this batch."""
         ce = torch.nn.functional.cross_entropy
-        shape = labels[..., 1] > 0
-        position = torch.arange(features.shape[1]).expand(features.shape[0], -1)
-        logits = {"background": self.background(features), "colour": self.colour(features), "kind": self.kind(features),
-                  "sign": self.sign(features), "position": self.position(features)}
-        targets = {"background": labels[..., 0], "colour": labels[..., 1], "kind": labels[..., 2],
-                   "sign": labels[..., 3], "position": position}
+        column = {name: labels[..., k] for k, name in enumerate(LABEL_COLUMNS)}
+        shape, sign = column["colour"] > 0, column["sign"] > 0
+        targets = {name: column[name] for name in self.classifiers if name != "position"}
+        targets["position"] = torch.arange(features.shape[1]).expand(features.shape[0], -1)
+        logits = {name: head(features) for name, head in self.classifiers.items()}
         loss = sum(ce(logits[name].flatten(0, 1), targets[name].flatten()) for name in logits)
         centre_error = torch.zeros(())
         if shape.any():
@@ -175,33 +220,40 @@ class PretrainingHeads(torch.nn.Module):
         loss = loss + CENTRE_WEIGHT * centre_error
         with torch.no_grad():
             right = {name: logits[name].argmax(-1) == targets[name] for name in logits}
+
+            def on(mask: torch.Tensor, name: str) -> float:
+                return right[name][mask].float().mean().item() if mask.any() else float("nan")
+
             accuracy = {
                 "background": right["background"].float().mean().item(),
                 "shape_or_not": ((logits["colour"].argmax(-1) > 0) == shape).float().mean().item(),
-                "colour_on_shapes": right["colour"][shape].float().mean().item() if shape.any() else float("nan"),
-                "kind_on_shapes": right["kind"][shape].float().mean().item() if shape.any() else float("nan"),
+                "colour_on_shapes": on(shape, "colour"),
+                "kind_on_shapes": on(shape, "kind"),
+                "motion_on_shapes": on(shape, "motion"),
+                "colour_changes_on_shapes": on(shape, "colour_changes"),
+                "appears_later_on_shapes": on(shape, "appears_later"),
                 "sign": right["sign"].float().mean().item(),
+                "sign_word_on_sign": on(sign, "sign_word"),
                 "centre_rmse_frame_widths": centre_error.sqrt().item(),
             }
         return loss, accuracy
 
 
 def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleType, config: TowerPretraining,
-                   *, grid: int) -> dict[str, Any]:
+                   policy: FramePolicy, *, patches_per_side: int) -> dict[str, Any]:
     """Train `tower` (a SiglipVisionModel) in place; returns held-out accuracies before and after.
 
     Runs under a forked RNG seeded from `config.seed`: the caller's random state is untouched and
     the same config gives the same weights.
     """
     vocabulary = Vocabulary.of(world)
-    train_x, train_y = render_set(world, image_processor, scenes=config.scenes, frames_per_scene=config.frames_per_scene,
-                                  grid=grid, seed=config.seed, desc="tower pretraining frames")
-    eval_x, eval_y = render_set(world, image_processor, scenes=config.eval_scenes,
-                                frames_per_scene=config.frames_per_scene, grid=grid, seed=config.seed + 1,
-                                desc="tower held-out frames")
+    train_x, train_y = render_set(world, image_processor, policy, scenes=config.scenes, patches_per_side=patches_per_side,
+                                  seed=config.seed, desc="tower pretraining images")
+    eval_x, eval_y = render_set(world, image_processor, policy, scenes=config.eval_scenes,
+                                patches_per_side=patches_per_side, seed=config.seed + 1, desc="tower held-out images")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        heads = PretrainingHeads(tower.config.hidden_size, vocabulary, grid)
+        heads = PretrainingHeads(tower.config.hidden_size, vocabulary, patches_per_side**2)
 
         def evaluate() -> dict[str, float]:
             tower.eval()
@@ -228,5 +280,5 @@ def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleTy
             schedule.step()
         after = evaluate()
     tower.eval()
-    return {"train_frames": len(train_x), "held_out_frames": len(eval_x), "steps": config.steps,
+    return {"train_images": len(train_x), "held_out_images": len(eval_x), "layout": policy.layout, "steps": config.steps,
             "held_out_before": before, "held_out_after": after, "labels": asdict(vocabulary)}
