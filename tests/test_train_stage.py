@@ -70,7 +70,9 @@ def test_training_logs_checks_and_saves(project: Path) -> None:
 
     sampled_with = json.loads((project / "reports/metrics/frames.json").read_text())["policy"]
     assert read_frame_policy(final).to_dict() == sampled_with
-    assert processor.image_processor.size["height"] * processor.image_processor.size["width"] == sampled_with["max_pixels"]
+    # The processor takes one 2x2 grid of frames (layout grid) at the pixel budget per frame.
+    assert sampled_with["layout"] == "grid" and sampled_with["per_example"] == 4
+    assert processor.image_processor.size["height"] * processor.image_processor.size["width"] == 4 * sampled_with["max_pixels"]
 
 
 def test_frames_sampled_with_another_policy_are_refused(project: Path, tmp_path: Path) -> None:
