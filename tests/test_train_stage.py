@@ -152,7 +152,7 @@ def test_lora_recipe_trains_adapters_with_gradients(project: Path) -> None:
     run_stage(project, "train_narrator.py", "--run", "blind")
     flow = json.loads((project / "reports/train/blind/gradient_flow/sft.json").read_text())
     assert set(flow) == {"projector", "language"}
-    assert flow["language"]["with_gradient"] == flow["language"]["trainable"] == 2 * 4 * 2  # A and B, 4 targets, 2 layers
+    assert flow["language"]["with_gradient"] == flow["language"]["trainable"] == 2 * 4 * 4  # A and B, 4 targets, 4 layers
     assert (project / "models/narrator/blind/final/adapter_model.safetensors").exists()
 
 
