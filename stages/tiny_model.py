@@ -48,8 +48,7 @@ def main() -> None:
     model, processor = load_narrator(str(OUT))
     # The images the narrator will get: the recipe's frame policy (a 2x2 grid of 64x64 frames for tiny).
     report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, pretraining,
-                            FramePolicy.from_recipe(recipe.data),
-                            patches_per_side=options["image_size"] // options["patch_size"])
+                            FramePolicy.from_recipe(recipe.data))
     model.save_pretrained(OUT, safe_serialization=True)
     (OUT / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     after = report["held_out_after"]

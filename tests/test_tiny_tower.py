@@ -123,7 +123,7 @@ def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(
     first, second = tiny_tower(), tiny_tower()
     untouched = copy.deepcopy(first.state_dict())
     state = torch.random.get_rng_state()
-    report = pretrain_tower(first, processor, world, config, policy, patches_per_side=8)
+    report = pretrain_tower(first, processor, world, config, policy)
     assert torch.equal(torch.random.get_rng_state(), state)  # the caller's RNG is left alone
     before, after = report["held_out_before"], report["held_out_after"]
     # Chance is 1/7 for the colour of a shape patch and 1/5 for the background.
@@ -131,7 +131,7 @@ def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(
     assert after["background"] >= 0.9
     assert after["shape_or_not"] >= 0.9
     assert any(not torch.equal(untouched[k], v) for k, v in first.state_dict().items())
-    pretrain_tower(second, processor, world, config, policy, patches_per_side=8)
+    pretrain_tower(second, processor, world, config, policy)
     assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
 
 

@@ -63,14 +63,20 @@ def grid_shape(cells: int) -> tuple[int, int]:
     return columns, math.ceil(cells / columns)
 
 
+def frame_in_cell(cell: int, frames: int, cells: int) -> int:
+    """Which of `frames` frames grid cell `cell` shows: k * frames // cells, so fewer frames than
+    cells repeat (a still image fills every cell) and cells past `cells` show the last frame."""
+    return min(cell * frames // cells, frames - 1)
+
+
 def tile_frames(images: list[Image.Image], cells: int) -> Image.Image:
-    """The frames in one image, row by row in time order; cell k shows frame k * len(images) // cells,
-    so fewer frames than cells repeat (a still image fills every cell). Cells are the first frame's size."""
+    """The frames in one image, row by row in time order (cell k shows `frame_in_cell`).
+    Cells are the first frame's size."""
     columns, rows = grid_shape(cells)
     width, height = images[0].size
     grid = Image.new("RGB", (columns * width, rows * height))
     for k in range(columns * rows):
-        frame = images[min(k * len(images) // cells, len(images) - 1)]
+        frame = images[frame_in_cell(k, len(images), cells)]
         if frame.size != (width, height):
             frame = frame.resize((width, height), Image.Resampling.BICUBIC)
         grid.paste(frame, ((k % columns) * width, (k // columns) * height))

@@ -245,8 +245,7 @@ def _plan_phase(recipe: Recipe, phase: Phase, batch: int, seq_req: int, ckpt: bo
     # Vision tower + projector activations
     # Attention spans one image the tower sees: a frame, or a grid of frames (data.layout).
     patches_per_image = recipe.patches_per_image
-    images = 1 if recipe.data.layout == "grid" else recipe.data.most_frames
-    patches = batch * images * patches_per_image
+    patches = batch * recipe.data.images_per_example * patches_per_image
     v_per_layer = _layer_bytes_per_token(
         vis.hidden_size, vis.hidden_size, vis.intermediate_size, vis.attention_heads, vis.mlp == "gated", p, attn, patches_per_image
     )

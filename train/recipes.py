@@ -161,6 +161,11 @@ class DataSpec:
         return self.frames if self.fps is None else self.max_frames
 
     @property
+    def images_per_example(self) -> int:
+        """Images the vision tower gets per example: one grid, or one per frame."""
+        return 1 if self.layout == "grid" else self.most_frames
+
+    @property
     def frames_per_image(self) -> int:
         """Frames the vision tower sees in one image: all of them in a grid (train/frames.py grid_shape)."""
         if self.layout == "grid":
@@ -247,8 +252,7 @@ class Recipe:
     @property
     def visual_tokens(self) -> int:
         """Visual tokens per example in the language sequence (images x tokens per image)."""
-        images = 1 if self.data.layout == "grid" else self.data.most_frames
-        return images * self.patches_per_image // (self.architecture.vision.spatial_merge**2)
+        return self.data.images_per_example * self.patches_per_image // (self.architecture.vision.spatial_merge**2)
 
 
 # --------------------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
-from train.frames import FramePolicy, arrange, fit_pixels, grid_shape, target_times
+from train.frames import FramePolicy, arrange, fit_pixels, frame_in_cell, grid_shape, target_times
 
 # Share of a patch's pixels a shape (or the sign) must cover for the patch to be labelled with it:
 # the edge of a shape grazing a patch is not what the patch shows.
@@ -177,10 +177,9 @@ def render_set(world: ModuleType, image_processor: Any, policy: FramePolicy, *, 
         per_frame = [patch_labels(world, scene, t, cell, vocabulary, times) for t in times]
         if policy.layout == "grid":
             images += arrange(policy, frames)
-            # Cell c of the grid shows frame c * len(frames) // cells (train.frames.tile_frames).
             grid = np.zeros((rows * cell, columns * cell, len(LABEL_COLUMNS)), np.int64)
-            for c in range(columns * rows):
-                frame = per_frame[min(c * len(frames) // policy.grid_cells, len(frames) - 1)]
+            for c in range(columns * rows):  # the labels of the frame tile_frames put in cell c
+                frame = per_frame[frame_in_cell(c, len(frames), policy.grid_cells)]
                 r0, c0 = (c // columns) * cell, (c % columns) * cell
                 grid[r0:r0 + cell, c0:c0 + cell] = frame.reshape(cell, cell, -1)
             labels.append(grid.reshape(-1, len(LABEL_COLUMNS)))
@@ -240,13 +239,15 @@ class PretrainingHeads(torch.nn.Module):
 
 
 def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleType, config: TowerPretraining,
-                   policy: FramePolicy, *, patches_per_side: int) -> dict[str, Any]:
-    """Train `tower` (a SiglipVisionModel) in place; returns held-out accuracies before and after.
+                   policy: FramePolicy) -> dict[str, Any]:
+    """Train `tower` (a SiglipVisionModel) in place on images laid out by `policy`; returns held-out
+    accuracies before and after.
 
     Runs under a forked RNG seeded from `config.seed`: the caller's random state is untouched and
     the same config gives the same weights.
     """
     vocabulary = Vocabulary.of(world)
+    patches_per_side = tower.config.image_size // tower.config.patch_size
     train_x, train_y = render_set(world, image_processor, policy, scenes=config.scenes, patches_per_side=patches_per_side,
                                   seed=config.seed, desc="tower pretraining images")
     eval_x, eval_y = render_set(world, image_processor, policy, scenes=config.eval_scenes,
