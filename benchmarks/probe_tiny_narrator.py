@@ -43,7 +43,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from train.curriculum import training_order  # noqa: E402
+from train.curriculum import PACINGS, training_order  # noqa: E402
 from train.frames import FramePolicy, arrange, fit_pixels, png_bytes, target_times  # noqa: E402
 from train.dataset import decode_frames, load_examples, split_by_length, style_of, to_dataset  # noqa: E402
 from eval.caption_metrics import cider_d  # noqa: E402
@@ -175,9 +175,16 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, default=0, help="train on N generated clips instead of the train split")
     parser.add_argument("--tower", choices=("pretrained", "random", "pooled"), default="pretrained",
                         help="pretrained: the tower of models/tiny-llava (dvc repro tiny_model)")
+    parser.add_argument("--tower-from", type=Path, default=REPO / "models/tiny-llava",
+                        help="--tower pretrained: the model folder whose tower is copied (default: the tiny_model stage's)")
     parser.add_argument("--text-hidden", type=int, default=None, help="decoder width (default: the recipe's)")
     parser.add_argument("--text-layers", type=int, default=None, help="decoder layers (default: the recipe's)")
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
+    parser.add_argument("--pacing", choices=PACINGS, default="follow",
+                        help="training order over epochs (train/curriculum.py); the curriculum run uses params train.pacing")
+    parser.add_argument("--competence", type=float, nargs=2, default=(0.1, 0.5), metavar=("INITIAL", "FULL_AT"),
+                        help="competence pacing: initial share of the data and share of training at full competence")
+    parser.add_argument("--seed", type=int, default=None, help="training seed: order, dropout (default: the recipe's)")
     parser.add_argument("--frame-markers", action="store_true",
                         help='"Frame k: " text before each frame in the user turn (train and narrate)')
     args = parser.parse_args()
@@ -185,6 +192,8 @@ def main() -> None:
     if args.frame_markers:
         use_frame_markers()
     recipe = load_recipe("tiny")
+    if args.seed is not None:
+        recipe = dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, seed=args.seed))
     vision = recipe.architecture.vision
     phase = dataclasses.replace(recipe.phases[0], vision=args.vision or recipe.phases[0].vision,
                                 epochs=args.epochs or recipe.phases[0].epochs,
@@ -203,7 +212,7 @@ def main() -> None:
         folder = build_tiny_llava(train["text"].to_list(), Path(work) / "model", seed=0, **options)
         model, processor = load_narrator(str(folder))
         if args.tower == "pretrained":
-            pretrained, _ = load_narrator(str(REPO / "models/tiny-llava"))
+            pretrained, _ = load_narrator(str(args.tower_from))
             model.model.vision_tower.load_state_dict(pretrained.model.vision_tower.state_dict())
         if args.tower == "pooled":
             pool_patches(model, args.patch or vision.patch_size)
@@ -213,8 +222,10 @@ def main() -> None:
             sys.exit("every example is over the length limit: raise --max-seq-length")
         train = train.filter(pl.col("example_id").is_in(data["example_id"]))
         order = training_order(train["curriculum_position"].to_list(), train["difficulty_bucket"].to_list(),
-                               ["easy", "medium", "hard"], epochs=round(phase.epochs), pacing="follow",
-                               seed=recipe.train.seed)
+                               ["easy", "medium", "hard"], epochs=round(phase.epochs), pacing=args.pacing,
+                               seed=recipe.train.seed, batch_size=recipe.train.per_device_batch_size
+                               * recipe.train.gradient_accumulation_steps,
+                               initial_competence=args.competence[0], full_competence_at=args.competence[1])
         data = data.select(order).select_columns(["images", "messages"])
         model, _ = configure_towers(model, recipe, phase)
         from trl import SFTTrainer
@@ -237,11 +248,17 @@ def main() -> None:
     lvd = [k for k in narrations if k.startswith("lvd2m:")]
     read = {"background": background, "shape colour": lambda t: (first_shape(t) or (None,))[0],
             "shape kind": lambda t: (first_shape(t) or (None, None))[1], "shape motion": first_motion}
-    print(f"tiny probe: vision {phase.vision} ({args.tower} tower), {round(phase.epochs)} epochs, target {args.target}, "
+    print(f"tiny probe: vision {phase.vision} ({args.tower} tower), {round(phase.epochs)} epochs, pacing {args.pacing}, "
+          f"seed {recipe.train.seed}, target {args.target}, "
           f"{'synthetic' if args.synthetic else 'sample'} training clips, "
           f"image {args.image_size or vision.image_size}px / patch {args.patch or vision.patch_size}; "
           f"trained {len(train)} examples in {seconds:.0f} s, last logged loss {losses[-1] if losses else None}")
     print(f"test CIDEr-D {score:.3f} on {len(narrations)} clips")
+    for column in ("source", "difficulty_bucket"):  # where the score comes from
+        groups: dict[str, list[float]] = {}
+        for row in test.iter_rows(named=True):
+            groups.setdefault(row[column], []).append(per_example[row["example_id"]])
+        print(f"  by {column}: " + ", ".join(f"{name} {sum(v) / len(v):.3f} ({len(v)})" for name, v in sorted(groups.items())))
     if args.target == "motion":  # the narration is the motion's name alone
         right = sum(narrations[k].strip() == references[k][0] for k in lvd)
         print(f"motion alone: {right}/{len(lvd)} LVD-2M test clips right (train loss above)")

@@ -91,13 +91,17 @@ def main() -> None:
         stamp.write_text(fingerprint + "\n")
     state.wait_for_everyone()
 
+    # Examples per optimizer step over all processes: the unit the `competence` pacing draws in.
+    global_batch = recipe.train.per_device_batch_size * recipe.train.gradient_accumulation_steps * state.num_processes
     steps = 0
     log_history: list[dict] = []
     for phase in recipe.phases:
         epochs = max(1, round(phase.epochs))
         order = training_order(kept["curriculum_position"].to_list(), kept["difficulty_bucket"].to_list(),
                                params["score"]["difficulty_buckets"], epochs=epochs, pacing=pacing,
-                               seed=recipe.train.seed)
+                               seed=recipe.train.seed, batch_size=global_batch,
+                               initial_competence=float(train_params["competence"]["initial"]),
+                               full_competence_at=float(train_params["competence"]["full_at"]))
         phase_data = dataset.select(order).select_columns(["images", "messages"])
         model, towers = configure_towers(model, recipe, phase)
         checkpoints = model_dir / "checkpoints" / phase.name

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from train.curriculum import training_order
+from train.curriculum import competence, training_order
 
 BUCKETS = ["easy", "medium", "hard"]
 # Rows as stored (not in curriculum order): position and bucket of each.
@@ -35,10 +37,44 @@ def test_shuffle_is_a_seeded_permutation_per_epoch() -> None:
     assert len({tuple(e) for e in epochs}) > 1, "each epoch is shuffled anew"
 
 
+def test_competence_grows_from_the_initial_share_to_everything() -> None:
+    assert competence(0.0, initial=0.1, full_at=0.5) == pytest.approx(0.1)
+    assert competence(0.5, initial=0.1, full_at=0.5) == pytest.approx(1.0)
+    assert competence(0.9, initial=0.1, full_at=0.5) == 1.0
+    shares = [competence(t / 10, initial=0.1, full_at=0.5) for t in range(11)]
+    assert shares == sorted(shares)
+
+
+def test_competence_batches_come_from_the_easiest_share_then_from_everything() -> None:
+    rows = 100
+    positions = list(range(rows))[::-1]  # stored hardest first: row i has position 99 - i
+    buckets = ["easy"] * rows
+    order = training_order(positions, buckets, ["easy"], epochs=4, pacing="competence", seed=3, batch_size=10,
+                           initial_competence=0.1, full_competence_at=0.5)
+    assert len(order) == 4 * rows, "as many examples as four epochs of follow or shuffle"
+    batches = [order[k : k + 10] for k in range(0, len(order), 10)]
+    assert all(len(set(batch)) == 10 for batch in batches), "no example twice in one batch"
+    first_positions = {positions[i] for i in batches[0]}
+    assert first_positions == set(range(10)), "step one: the easiest 10% only, as the mix stage ordered them"
+    for step, batch in enumerate(batches):
+        admitted = max(10, math.ceil(competence(step / 40, 0.1, 0.5) * rows))
+        assert max(positions[i] for i in batch) < admitted
+    late = {positions[i] for batch in batches[20:] for i in batch}
+    assert max(late) >= 90, "after full competence the hardest examples are drawn too"
+    assert order == training_order(positions, buckets, ["easy"], epochs=4, pacing="competence", seed=3,
+                                   batch_size=10, initial_competence=0.1, full_competence_at=0.5)
+    assert order != training_order(positions, buckets, ["easy"], epochs=4, pacing="competence", seed=4,
+                                   batch_size=10, initial_competence=0.1, full_competence_at=0.5)
+
+
 def test_bad_settings_name_the_param() -> None:
-    with pytest.raises(ValueError, match="train.curriculum.pacing"):
+    with pytest.raises(ValueError, match="train.pacing"):
         training_order(POSITIONS, ROW_BUCKETS, BUCKETS, epochs=1, pacing="hardest_first", seed=0)
     with pytest.raises(ValueError, match="train.epochs"):
         training_order(POSITIONS, ROW_BUCKETS, BUCKETS, epochs=0, pacing="follow", seed=0)
     with pytest.raises(ValueError, match="score.difficulty_buckets"):
         training_order(POSITIONS, ["easy"] * 5 + ["extreme"], BUCKETS, epochs=1, pacing="follow", seed=0)
+    with pytest.raises(ValueError, match="train.competence.initial"):
+        training_order(POSITIONS, ROW_BUCKETS, BUCKETS, epochs=1, pacing="competence", seed=0, initial_competence=0.0)
+    with pytest.raises(ValueError, match="train.competence.full_at"):
+        training_order(POSITIONS, ROW_BUCKETS, BUCKETS, epochs=1, pacing="competence", seed=0, full_competence_at=1.5)
