@@ -9,6 +9,8 @@
     python benchmarks/probe_tiny_narrator.py --synthetic 2000 --target shape --epochs 10   # more clips
     python benchmarks/probe_tiny_narrator.py --tower pooled --target shape                 # ideal colour features
     python benchmarks/probe_tiny_narrator.py --text-hidden 256 --text-layers 4 --lr 1e-3   # a bigger decoder
+    python benchmarks/probe_tiny_narrator.py --pacing shuffle --seed 1                      # another order
+    python benchmarks/probe_tiny_narrator.py --tower-from /tmp/tower   # a tower from benchmarks/pretrain_tiny_tower.py
 
 Needs `dvc repro frames tiny_model` (data/frames, data/mixtures, models/tiny-llava). Builds a tiny model in a temporary folder
 (train.tiny_model.build_tiny_llava), trains it on the train split with the stage's own pieces

@@ -1,0 +1,65 @@
+"""Pretrain the tiny model's vision tower with other settings, into a folder the probe can read.
+
+    python benchmarks/pretrain_tiny_tower.py /tmp/tower8k --scenes 8000 --steps 3000
+    python benchmarks/probe_tiny_narrator.py --tower-from /tmp/tower8k --pacing competence
+
+Does what the tiny_model stage does (stages/tiny_model.py: build the tiny LLaVA from the train
+split's text, pretrain its tower with train/tiny_tower.py) with params `tiny_model.tower_pretraining`
+overridden from the command line, writes the model folder and its tower_pretraining.json, and
+prints the held-out per-patch accuracies. models/tiny-llava is never touched. Needs
+`dvc repro mix` (data/mixtures/train.parquet). Figures are in the README (Training), with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from curation.io import load_params  # noqa: E402
+from train.frames import FramePolicy  # noqa: E402
+from train.recipes import load_recipe  # noqa: E402
+from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options  # noqa: E402
+from train.tiny_tower import TowerPretraining, load_world, pretrain_tower  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path, help="model folder to write (not models/tiny-llava)")
+    parser.add_argument("--scenes", type=int, default=None, help="training scenes (default: params)")
+    parser.add_argument("--steps", type=int, default=None, help="optimizer steps (default: params)")
+    parser.add_argument("--seed", type=int, default=None, help="default: params")
+    args = parser.parse_args()
+    if args.out.resolve() == (REPO / "models/tiny-llava").resolve():
+        sys.exit("pretrain_tiny_tower: write somewhere else: models/tiny-llava is the tiny_model stage's output")
+
+    section = load_params(REPO / "params.yaml")["tiny_model"]["tower_pretraining"]
+    config = TowerPretraining.from_params(section)
+    overrides = {"scenes": args.scenes, "steps": args.steps, "seed": args.seed}
+    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    world = load_world(REPO / config.world if not Path(config.world).is_absolute() else Path(config.world))
+    recipe = load_recipe("tiny")
+    texts = pl.read_parquet(REPO / "data/mixtures/train.parquet", columns=["text"]).get_column("text").to_list()
+    build_tiny_llava(texts, args.out, seed=0, **tiny_llava_options(recipe))
+    model, processor = load_narrator(str(args.out))
+    started = time.perf_counter()
+    report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, config,
+                            FramePolicy.from_recipe(recipe.data))
+    seconds = time.perf_counter() - started
+    model.save_pretrained(args.out, safe_serialization=True)
+    (args.out / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"tower pretraining: {config.scenes} scenes, {config.steps} steps of {config.batch_size}, seed {config.seed}: "
+          f"{seconds:.0f} s")
+    print("held-out: " + ", ".join(f"{name} {value}" for name, value in report["held_out_after"].items()))
+
+
+if __name__ == "__main__":
+    main()
