@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,10 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from curation.io import load_params  # noqa: E402
-from train.frames import FramePolicy  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
-from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options  # noqa: E402
-from train.tiny_tower import TowerPretraining, load_world, pretrain_tower  # noqa: E402
+from train.tiny_tower import TowerPretraining, build_pretrained_tiny_llava, load_world  # noqa: E402
 
 
 def main() -> None:
@@ -48,14 +45,9 @@ def main() -> None:
     world = load_world(REPO / config.world if not Path(config.world).is_absolute() else Path(config.world))
     recipe = load_recipe("tiny")
     texts = pl.read_parquet(REPO / "data/mixtures/train.parquet", columns=["text"]).get_column("text").to_list()
-    build_tiny_llava(texts, args.out, seed=0, **tiny_llava_options(recipe))
-    model, processor = load_narrator(str(args.out))
     started = time.perf_counter()
-    report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, config,
-                            FramePolicy.from_recipe(recipe.data))
+    _, report = build_pretrained_tiny_llava(texts, args.out, recipe, world, config)
     seconds = time.perf_counter() - started
-    model.save_pretrained(args.out, safe_serialization=True)
-    (args.out / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"tower pretraining: {config.scenes} scenes, {config.steps} steps of {config.batch_size}, seed {config.seed}: "
           f"{seconds:.0f} s")
     print("held-out: " + ", ".join(f"{name} {value}" for name, value in report["held_out_after"].items()))

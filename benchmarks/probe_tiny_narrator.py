@@ -45,6 +45,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from curation.io import load_params  # noqa: E402
 from train.curriculum import PACINGS, training_order  # noqa: E402
 from train.frames import FramePolicy, arrange, fit_pixels, png_bytes, target_times  # noqa: E402
 from train.dataset import decode_frames, load_examples, split_by_length, style_of, to_dataset  # noqa: E402
@@ -184,12 +185,16 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
     parser.add_argument("--pacing", choices=PACINGS, default="follow",
                         help="training order over epochs (train/curriculum.py); the curriculum run uses params train.pacing")
-    parser.add_argument("--competence", type=float, nargs=2, default=(0.1, 0.5), metavar=("INITIAL", "FULL_AT"),
-                        help="competence pacing: initial share of the data and share of training at full competence")
+    parser.add_argument("--competence", type=float, nargs=2, default=None, metavar=("INITIAL", "FULL_AT"),
+                        help="competence pacing: initial share of the data and share of training at full competence "
+                             "(default: params train.competence)")
     parser.add_argument("--seed", type=int, default=None, help="training seed: order, dropout (default: the recipe's)")
     parser.add_argument("--frame-markers", action="store_true",
                         help='"Frame k: " text before each frame in the user turn (train and narrate)')
     args = parser.parse_args()
+    if args.competence is None:
+        schedule = load_params(REPO / "params.yaml")["train"]["competence"]
+        args.competence = (float(schedule["initial"]), float(schedule["full_at"]))
 
     if args.frame_markers:
         use_frame_markers()

@@ -16,16 +16,14 @@ The same mixture, recipe and params give the same bytes on the same machine.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import polars as pl
 
 from curation.io import load_params
-from train.frames import FramePolicy
 from train.recipes import load_recipe
-from train.tiny_model import build_tiny_llava, count_parameters, load_narrator, tiny_llava_options
-from train.tiny_tower import TowerPretraining, load_world, pretrain_tower
+from train.tiny_model import count_parameters
+from train.tiny_tower import TowerPretraining, build_pretrained_tiny_llava, load_world
 
 MIXTURE = Path("data/mixtures/train.parquet")
 OUT = Path("models/tiny-llava")
@@ -39,18 +37,12 @@ def main() -> None:
         raise SystemExit("tiny_model: params.yaml has no tiny_model.tower_pretraining section (see the repository's params.yaml)")
     try:
         recipe = load_recipe("tiny")
-        options = tiny_llava_options(recipe)
         pretraining = TowerPretraining.from_params(section)
         world = load_world(pretraining.world)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"tiny_model: {err}") from err
-    build_tiny_llava(texts, OUT, seed=0, **options)
-    model, processor = load_narrator(str(OUT))
-    # The images the narrator will get: the recipe's frame policy (a 2x2 grid of 64x64 frames for tiny).
-    report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, pretraining,
-                            FramePolicy.from_recipe(recipe.data))
-    model.save_pretrained(OUT, safe_serialization=True)
-    (OUT / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    # The tower learns on the images the narrator will get: the recipe's frame policy (a 2x2 grid of 64x64 frames).
+    model, report = build_pretrained_tiny_llava(texts, OUT, recipe, world, pretraining)
     after = report["held_out_after"]
     print(f"tiny_model: {count_parameters(model):,} parameters in {OUT}; tower pretrained on {report['train_images']:,} "
           f"images ({report['layout']}): held-out per-patch accuracy: colour {after['colour_on_shapes']:.3f}, kind "

@@ -54,6 +54,13 @@ def main() -> None:
     train_params = params["train"]
     recipe = load_recipe(str(train_params["recipe"]))
     max_steps = int(train_params.get("max_steps", -1))
+    pacing = "shuffle" if args.run == "shuffle" else str(train_params["pacing"])
+    schedule = train_params.get("competence") or {}
+    if pacing == "competence" and not {"initial", "full_at"} <= set(schedule):
+        sys.exit("train: params.yaml train.competence needs `initial` and `full_at` (the competence pacing's "
+                 "schedule; see the repository's params.yaml), or set train.pacing to another policy")
+    competence = {"initial_competence": float(schedule["initial"]),
+                  "full_competence_at": float(schedule["full_at"])} if pacing == "competence" else {}
     model_dir = Path("models/narrator") / args.run
     report_dir = Path("reports/train") / args.run
 
@@ -78,7 +85,6 @@ def main() -> None:
     dataset, over_length = split_by_length(to_dataset(examples, blind=args.run == "blind"), processor,
                                            recipe.train.max_seq_length)
     kept = examples.filter(examples["example_id"].is_in(dataset["example_id"]))
-    pacing = "shuffle" if args.run == "shuffle" else str(train_params["pacing"])
 
     # A checkpoint is resumed only by the same run: same recipe, params (except step counts) and data.
     fingerprint = run_fingerprint(args.run, recipe, train_params)
@@ -99,9 +105,7 @@ def main() -> None:
         epochs = max(1, round(phase.epochs))
         order = training_order(kept["curriculum_position"].to_list(), kept["difficulty_bucket"].to_list(),
                                params["score"]["difficulty_buckets"], epochs=epochs, pacing=pacing,
-                               seed=recipe.train.seed, batch_size=global_batch,
-                               initial_competence=float(train_params["competence"]["initial"]),
-                               full_competence_at=float(train_params["competence"]["full_at"]))
+                               seed=recipe.train.seed, batch_size=global_batch, **competence)
         phase_data = dataset.select(order).select_columns(["images", "messages"])
         model, towers = configure_towers(model, recipe, phase)
         checkpoints = model_dir / "checkpoints" / phase.name

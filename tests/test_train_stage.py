@@ -91,6 +91,20 @@ def test_frames_sampled_with_another_policy_are_refused(project: Path, tmp_path:
     assert not (stale / "models/narrator/shuffle").exists()  # refused before any training
 
 
+def test_competence_pacing_without_its_schedule_is_refused(tmp_path: Path) -> None:
+    params = yaml.safe_load((REPO / "params.yaml").read_text())
+    params["train"]["pacing"] = "competence"
+    del params["train"]["competence"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    result = subprocess.run(
+        [sys.executable, str(REPO / "stages/train_narrator.py"), "--run", "curriculum"], cwd=tmp_path,
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode != 0
+    assert "train.competence needs `initial` and `full_at`" in result.stderr
+    assert not (tmp_path / "models").exists()
+
+
 def final_weights(project: Path, run: str) -> dict:  # type: ignore[type-arg]
     from safetensors.torch import load_file
 

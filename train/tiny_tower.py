@@ -283,3 +283,21 @@ def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleTy
     tower.eval()
     return {"train_images": len(train_x), "held_out_images": len(eval_x), "layout": policy.layout, "steps": config.steps,
             "held_out_before": before, "held_out_after": after, "labels": asdict(vocabulary)}
+
+
+def build_pretrained_tiny_llava(texts: list[str], out: Path, recipe: Any, world: ModuleType,
+                                config: TowerPretraining) -> tuple[Any, dict[str, Any]]:
+    """The tiny recipe's model in `out`: built with random weights (tokenizer trained on `texts`),
+    its tower pretrained on images laid out by the recipe's frame policy, saved with
+    tower_pretraining.json. Returns the model and the pretraining report."""
+    import json
+
+    from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options
+
+    build_tiny_llava(texts, out, seed=0, **tiny_llava_options(recipe))
+    model, processor = load_narrator(str(out))
+    report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, config,
+                            FramePolicy.from_recipe(recipe.data))
+    model.save_pretrained(out, safe_serialization=True)
+    (out / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return model, report
