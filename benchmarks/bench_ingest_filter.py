@@ -1,13 +1,13 @@
 """Ingest and filter an LVD-2M-sized dump; report wall time, rows/s and peak memory.
 
-    python benchmarks/bench_ingest_filter.py --rows 2000000 --workdir /tmp/vn-bench
+    python -m benchmarks.bench_ingest_filter --rows 2000000 --workdir /tmp/vn-bench
 
 Synthesizes a release CSV in the LVD-2M column layout (refined_caption mean ~89 words as in
 the paper; raw_caption a long LLaVA-style paragraph with `Caption x:` parts for clips over
 30 s; 1% non-English rows; a hallucinated caption repeated on 0.2% of rows), then runs the
-real stages (stages/ingest_lvd2m.py, stages/filter.py) as subprocesses in a scratch
-project, three times for filter: cold (empty language cache), warm (cache from the cold
-run, unchanged text), and the English-screen agreement check on a sample.
+real stages (the installed project's stages.ingest_lvd2m and stages.filter modules) as
+subprocesses in a scratch project, three times for filter: cold (empty language cache), warm
+(cache from the cold run, unchanged text), and the English-screen agreement check on a sample.
 Peak memory is the maximum resident set size of each stage process.
 """
 
@@ -132,26 +132,26 @@ def _timestamp(seconds: pl.Expr) -> pl.Expr:
     )
 
 
-def run_stage(workdir: Path, script: str) -> dict[str, float]:
-    """Run a stage script in `workdir`; return wall seconds and the process's peak RSS in GiB."""
+def run_stage(workdir: Path, module: str) -> dict[str, float]:
+    """Run a stage module (e.g. "stages.filter") in `workdir`; return wall seconds and the process's peak RSS in GiB."""
     started = time.perf_counter()
     # /usr/bin/time would be simpler, but is not on every machine: measure via a wrapper process.
     wrapper = (
         "import resource, runpy, sys; sys.argv=[sys.argv[1]]; "
-        "runpy.run_path(sys.argv[0], run_name='__main__'); "
+        "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True); "
         "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", wrapper, str(REPO / script)],
+        [sys.executable, "-c", wrapper, module],
         cwd=workdir,
-        env={**os.environ, "TQDM_DISABLE": "1", "PYTHONPATH": str(REPO)},
+        env={**os.environ, "TQDM_DISABLE": "1"},
         capture_output=True,
         text=True,
     )
     wall = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"{script} failed:\n{result.stderr[-4000:]}")
+        raise SystemExit(f"{module} failed:\n{result.stderr[-4000:]}")
     line = [ln for ln in result.stderr.splitlines() if ln.startswith("PEAK_RSS_KB")][-1]
     own_kb, children_kb = (int(x) for x in line.split()[1:])
     log = [json.loads(ln.split(": ", 1)[1]) for ln in result.stderr.splitlines() if ln.startswith("language labels")]
@@ -213,9 +213,9 @@ def main() -> None:
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
 
     results = {"rows": args.rows, "csv_gib": round(dump.stat().st_size / 2**30, 2)}
-    results["ingest"] = run_stage(workdir, "stages/ingest_lvd2m.py")
-    results["filter_cold"] = run_stage(workdir, "stages/filter.py")
-    results["filter_warm"] = run_stage(workdir, "stages/filter.py")
+    results["ingest"] = run_stage(workdir, "stages.ingest_lvd2m")
+    results["filter_cold"] = run_stage(workdir, "stages.filter")
+    results["filter_warm"] = run_stage(workdir, "stages.filter")
     results["language_identified_by_cold_run"] = results["filter_cold"].pop("log")
     results["english_screen"] = english_screen_agreement(dump)
     results["english_screen_real_text"] = english_screen_on_real_text()

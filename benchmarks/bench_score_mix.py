@@ -1,11 +1,11 @@
 """Score and mix at LVD-2M scale: wall time and peak memory of the real stages.
 
-    python benchmarks/bench_ingest_filter.py --rows 2000000 --workdir /tmp/vn-bench --keep
-    python benchmarks/bench_score_mix.py --workdir /tmp/vn-bench
+    python -m benchmarks.bench_ingest_filter --rows 2000000 --workdir /tmp/vn-bench --keep
+    python -m benchmarks.bench_score_mix --workdir /tmp/vn-bench
 
-Runs stages/score.py on the filter output that bench_ingest_filter.py left in the workdir
-(~2M kept examples), then stages/mix.py for a real-profile mixture (50,000 examples). The
-dedup stage sits between them in the pipeline; its own benchmark (bench_dedup.py) times
+Run from the repository root. Runs stages.score on the filter output that bench_ingest_filter
+left in the workdir (~2M kept examples), then stages.mix for a real-profile mixture (50,000
+examples). The dedup stage sits between them in the pipeline; its own benchmark (bench_dedup) times
 near-duplicate search at 2M, so here every scored example stands in for a deduplicated one.
 """
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from bench_ingest_filter import run_stage
+from benchmarks.bench_ingest_filter import run_stage
 
 
 def main() -> None:
@@ -31,7 +31,8 @@ def main() -> None:
     workdir = args.workdir
     kept = workdir / "data/interim/filter/kept.parquet"
     if not kept.exists():
-        raise SystemExit(f"{kept} not found: run benchmarks/bench_ingest_filter.py --keep --workdir {workdir} first")
+        raise SystemExit(f"{kept} not found: run `python -m benchmarks.bench_ingest_filter --keep --workdir {workdir}` "
+                         "first")
 
     params = yaml.safe_load((workdir / "params.yaml").read_text())
     repo_params = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
@@ -41,12 +42,12 @@ def main() -> None:
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
 
     results: dict[str, object] = {"rows": pl.scan_parquet(kept).select(pl.len()).collect().item()}
-    results["score"] = run_stage(workdir, "stages/score.py")
+    results["score"] = run_stage(workdir, "stages.score")
     deduped = workdir / "data/interim/dedup/deduped.parquet"
     deduped.parent.mkdir(parents=True, exist_ok=True)
     deduped.unlink(missing_ok=True)
     deduped.symlink_to(workdir / "data/interim/score/scored.parquet")
-    results["mix"] = run_stage(workdir, "stages/mix.py")
+    results["mix"] = run_stage(workdir, "stages.mix")
     for name in ("score", "mix"):
         stage = results[name]
         assert isinstance(stage, dict)

@@ -18,11 +18,11 @@ cached embeddings are reused only for the very same model.
 
 Determinism: an embedding depends on its text alone, not on the other texts of its batch.
 `embed_texts` pads every text to a length that depends only on the text (its token count
-rounded up to a multiple of 8) and batches texts of the same padded length. On a given machine
-and torch build, a forward pass with a fixed padded length gives bit-identical rows whatever
-the neighbours and whatever the batch size from 2 up (measured; a batch of one takes a
-matrix-vector path whose last bits differ, so a lone text is embedded as two copies). Checked
-in tests/test_embeddings.py. So embedding 10 new texts in an incremental run gives the same
+rounded up to a multiple of 8) and batches texts of the same padded length, a short batch filled
+up to MIN_BATCH_TOKENS token rows. On a given machine and torch build, a forward pass with a fixed
+padded length then gives bit-identical rows whatever the neighbours and the batch size (measured;
+smaller batches take another kernel blocking and round the last bits differently, by ~1.5e-7).
+Checked in tests/test_embeddings.py. So embedding 10 new texts in an incremental run gives the same
 bytes as embedding them among 2 million in a clean run, and the stage's output is a function
 of its inputs. (sentence-transformers' `encode` pads to the longest text of a batch, so its
 rows differ from ours by ~1e-7.)
@@ -199,6 +199,12 @@ def load_encoder(name: str) -> Encoder:
     return Encoder(name=name, encoder_id=f"{model_name}@{fingerprint[:16]}/{EMBED_RECIPE}", dim=dim, model=model, max_length=max_length)
 
 
+# Measured with torch 2.14.1 (MKL / oneDNN) on x86_64: rows of a batch of fewer than 256 token rows
+# (batch x padded length) round differently from the same rows in a full batch; from 256 up they
+# are identical. Twice that, for margin; one-row batches take yet another path, so at least two.
+MIN_BATCH_TOKENS = 512
+
+
 def embed_texts(
     encoder: Encoder,
     texts: Sequence[str],
@@ -210,9 +216,9 @@ def embed_texts(
     """Embed texts (n x dim float32, L2-normalized), rows in the order given.
 
     Each text is padded to its token length rounded up to PAD_MULTIPLE (at most the model's
-    max length), and batched only with texts padded to the same length, at most `batch_size`
-    a batch, in (padded length, text) order. Why: with a fixed padded length a row's bits do not
-    depend on its neighbours (module docstring), so a text embedded in an incremental run equals
+    max length), and batched only with texts padded to the same length, at most `batch_size` a
+    batch (a short one filled up to MIN_BATCH_TOKENS), in (padded length, text) order. Why: then a
+    row's bits do not depend on its neighbours (module docstring), so a text embedded in an incremental run equals
     the same text embedded in a clean run; and rounding to a multiple of 8 keeps batches full
     (exact lengths left most batches with one or two texts: 0.45x the throughput of `encode`).
     """
@@ -242,11 +248,11 @@ def embed_texts(
             for s in range(start, end, batch_size):
                 rows = order[s : min(s + batch_size, end)]
                 batch = [texts[i] for i in rows]
-                # A one-row batch takes another matmul path (last bits differ); two copies do not.
-                if len(batch) == 1:
-                    out[rows] = encoder.encode_batch(batch * 2, pad_to)[:1]
-                else:
-                    out[rows] = encoder.encode_batch(batch, pad_to)
+                # CPU matmul kernels pick another blocking for small batches, which rounds a row's
+                # last bits differently: a short batch is filled up (with copies of its first
+                # text, thrown away) to at least MIN_BATCH_TOKENS token rows.
+                fill = max(0, max(2, -(-MIN_BATCH_TOKENS // pad_to)) - len(batch))
+                out[rows] = encoder.encode_batch(batch + batch[:1] * fill, pad_to)[: len(batch)]
                 bar.update(len(rows))
     return out
 

@@ -1,1 +1,1 @@
-"""Narrate photos and videos with a trained narrator, and publish it (issue 6)."""
+"""Narrate photos and videos with a trained narrator, and publish it."""

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import polars as pl
 
+import sampleworld
 from curation.io import load_params
 from train.recipes import load_recipe
 from train.tiny_model import count_parameters
-from train.tiny_tower import TowerPretraining, build_pretrained_tiny_llava, load_world
+from train.tiny_tower import TowerPretraining, build_pretrained_tiny_llava
 
 MIXTURE = Path("data/mixtures/train.parquet")
 OUT = Path("models/tiny-llava")
@@ -38,11 +39,10 @@ def main() -> None:
     try:
         recipe = load_recipe("tiny")
         pretraining = TowerPretraining.from_params(section)
-        world = load_world(pretraining.world)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"tiny_model: {err}") from err
     # The tower learns on the images the narrator will get: the recipe's frame policy (a 2x2 grid of 64x64 frames).
-    model, report = build_pretrained_tiny_llava(texts, OUT, recipe, world, pretraining)
+    model, report = build_pretrained_tiny_llava(texts, OUT, recipe, sampleworld, pretraining)
     after = report["held_out_after"]
     print(f"tiny_model: {count_parameters(model):,} parameters in {OUT}; tower pretrained on {report['train_images']:,} "
           f"images ({report['layout']}): held-out per-patch accuracy: colour {after['colour_on_shapes']:.3f}, kind "

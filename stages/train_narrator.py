@@ -30,13 +30,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from local folders 
 import torch  # noqa: E402
 
 from curation.io import load_params, write_json  # noqa: E402
-from train.curriculum import training_order  # noqa: E402
-from train.dataset import load_examples, split_by_length, to_dataset  # noqa: E402
+from train.dataset import load_examples, trainable_examples  # noqa: E402
 from train.frames import FramePolicy, policy_mismatch, write_frame_policy  # noqa: E402
 from train.memory import check_budget, predict_peak_memory  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import (  # noqa: E402
-    GradientFlowCallback, ThroughputCallback, configure_towers, drop_incomplete_checkpoints, sft_args,
+    GradientFlowCallback, ThroughputCallback, drop_incomplete_checkpoints, phase_trainer,
 )
 from train.tiny_model import apply_pixel_budget, load_narrator  # noqa: E402
 
@@ -82,9 +81,8 @@ def main() -> None:
     model, processor = load_narrator(recipe.model.path)
     apply_pixel_budget(processor, policy.max_pixels, recipe.data.frames_per_image)
     examples = load_examples(FRAMES, MIXTURE)
-    dataset, over_length = split_by_length(to_dataset(examples, blind=args.run == "blind"), processor,
-                                           recipe.train.max_seq_length)
-    kept = examples.filter(examples["example_id"].is_in(dataset["example_id"]))
+    dataset, kept, over_length = trainable_examples(examples, processor, recipe.train.max_seq_length,
+                                                    blind=args.run == "blind")
 
     # A checkpoint is resumed only by the same run: same recipe, params (except step counts) and data.
     fingerprint = run_fingerprint(args.run, recipe, train_params)
@@ -102,23 +100,14 @@ def main() -> None:
     steps = 0
     log_history: list[dict] = []
     for phase in recipe.phases:
-        epochs = max(1, round(phase.epochs))
-        order = training_order(kept["curriculum_position"].to_list(), kept["difficulty_bucket"].to_list(),
-                               params["score"]["difficulty_buckets"], epochs=epochs, pacing=pacing,
-                               seed=recipe.train.seed, batch_size=global_batch, **competence)
-        phase_data = dataset.select(order).select_columns(["images", "messages"])
-        model, towers = configure_towers(model, recipe, phase)
         checkpoints = model_dir / "checkpoints" / phase.name
         logging_callbacks = [ThroughputCallback(), _dvclive(report_dir / "dvclive" / phase.name)] if main_process else []
-        from trl import SFTTrainer
-
-        trainer = SFTTrainer(
-            model=model,
-            args=sft_args(recipe, phase, checkpoints, max_steps=max_steps, save_steps=int(train_params["save_steps"]),
-                          logging_steps=int(train_params["logging_steps"])),
-            train_dataset=phase_data,
-            processing_class=processor,
-            callbacks=logging_callbacks,
+        # The kept examples in the pacing's order over the phase's epochs, the phase's tower modes.
+        trainer, towers = phase_trainer(
+            model, processor, recipe, phase, dataset, kept, checkpoints,
+            bucket_order=params["score"]["difficulty_buckets"], pacing=pacing, batch_size=global_batch, **competence,
+            max_steps=max_steps, save_steps=int(train_params["save_steps"]),
+            logging_steps=int(train_params["logging_steps"]), callbacks=logging_callbacks,
         )
         if main_process:
             for dropped in drop_incomplete_checkpoints(checkpoints):

@@ -5,7 +5,7 @@ and data/mixtures/test.parquet; checks that the test frames were sampled with th
 saved with each model (its processor config), then narrates every test clip (greedy; the blind run sees black
 frames, as it was trained) and writes
 - reports/train/metrics.json: CIDEr-D per run, and each run's CIDEr-D over the blind control's;
-- reports/train/index.md: the same table, the floors of issue 4, and sample narrations next to
+- reports/train/index.md: the same table, the tiny narrator's floors, and sample narrations next to
   their references with the clip's video reference;
 - reports/train/narrations.jsonl: every narration with its reference and CIDEr-D.
 """
@@ -19,9 +19,9 @@ from pathlib import Path
 
 from curation.io import write_json
 from eval.caption_metrics import cider_d
-from train.dataset import decode_frames, load_examples, style_of
+from train.dataset import load_examples
 from train.frames import policy_mismatch, read_frame_policy
-from train.narrate import narrate
+from train.narrate import narrate_examples
 from train.tiny_model import load_narrator
 
 RUNS = ("curriculum", "shuffle", "blind")
@@ -43,11 +43,7 @@ def main() -> None:
             sys.exit(f"train_report: {folder} was trained with another frame policy: {problem}")
         model, processor = load_narrator(str(folder))
         model.eval()
-        narrations = {
-            row["example_id"]: narrate(model, processor, decode_frames(row["frames"], blind=run == "blind"),
-                                       style=style_of(row["source"]))
-            for row in examples.iter_rows(named=True)
-        }
+        narrations = narrate_examples(model, processor, examples, blind=run == "blind")
         scores[run], per_example = cider_d(references, narrations)
         rows += [{"run": run, "example_id": k, "narration": v, "reference": references[k][0],
                   "cider_d": round(per_example[k], 4)} for k, v in sorted(narrations.items())]
@@ -76,7 +72,7 @@ def markdown(metrics: dict, rows: list[dict[str, object]], examples) -> str:  # 
         "# Narrator training report",
         "",
         f"Held-out test split: {metrics['test_examples']} clips. CIDEr-D (pycocoevalcap, PTB-tokenized; "
-        "10 = a perfect match with the one reference). Floors (issue 4): CIDEr-D >= "
+        "10 = a perfect match with the one reference). Floors of the tiny narrator: CIDEr-D >= "
         f"{FLOOR_CIDER:g} and >= {FLOOR_OVER_BLIND:g}x the blind control.",
         "",
         "| run | CIDEr-D | over blind | meets floors |",

@@ -20,6 +20,8 @@ from train.recipes import load_recipe
 from .test_benchmarks import mmbench_rows, photos, write_mmbench
 from .train_fixtures import make_training_inputs, quick_tower_pretraining
 
+pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
@@ -21,10 +22,11 @@ import yaml
 
 from curation.schema import raw_hash
 
+pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[1]
 # The data pipeline (the train stages have their own test: tests/test_train_stage.py).
 TARGETS = ["report", "frames"]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", "stages", "curation", "train", "data/sample", "data/labels"]
 
 
 def run(cmd: list[str], cwd: Path) -> str:
@@ -35,15 +37,8 @@ def run(cmd: list[str], cwd: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            (work / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, work / name)
+def project(copy_project: Callable[[str], Path]) -> Path:
+    work = copy_project("pipeline")
     # The seeded text defects (hallucinated repeats, duplicates, other languages, bad lengths) are
     # in the LVD-2M refined_caption column; the sample profile trains on raw_caption (params.yaml
     # says why), so this test reads the column that carries them.

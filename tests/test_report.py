@@ -437,6 +437,7 @@ def test_stage_before_dedup_and_mix(tmp_path: Path) -> None:
 
 
 def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: run `make test` (it installs chromium) or apt-get install chromium"
     command = [
         str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
@@ -445,7 +446,7 @@ def chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]
     return subprocess.run(command, capture_output=True, text=True, timeout=180)
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (.ci/run installs it: apt-get install -y chromium)")
+@pytest.mark.slow
 def test_chromium_renders_report_and_payloads_stay_inert(tmp_path: Path, page_html: str) -> None:
     index = tmp_path / "index.html"
     index.write_text(page_html, encoding="utf-8")
@@ -474,7 +475,7 @@ def test_chromium_renders_report_and_payloads_stay_inert(tmp_path: Path, page_ht
         assert marker not in result.stderr, [line for line in result.stderr.splitlines() if marker in line]
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed (.ci/run installs it: apt-get install -y chromium)")
+@pytest.mark.slow
 def test_chromium_screenshot_is_not_blank(tmp_path: Path, page_html: str) -> None:
     from PIL import Image
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import csv
-import importlib.util
 import json
 import re
 import subprocess
@@ -20,26 +19,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import sampleworld as world
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
-SCRIPT = SAMPLE / "make_sample_world.py"
 GENERATED_DIRS = ("lvd2m", "youdescribe", "ad_webvtt")
 GENERATED_FILES = ("scenes.jsonl", "defects.csv", "README.md")
 API_GLOB = "data/sample/youdescribe/api_v1/*.json"
-
-
-def _load_generator():
-    spec = importlib.util.spec_from_file_location("make_sample_world", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    assert spec.loader is not None
-    sys.modules.setdefault("make_sample_world", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture(scope="module")
-def gen():
-    return _load_generator()
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +54,23 @@ def _records(rel: str) -> list[list[str]]:
 
 def test_regenerated_text_files_are_byte_identical(tmp_path):
     out = tmp_path / "world"
-    subprocess.run([sys.executable, str(SCRIPT), "--no-video", "--out", str(out)], check=True, cwd=ROOT,
+    subprocess.run([sys.executable, "-m", "sampleworld", "--no-video", "--out", str(out)], check=True, cwd=ROOT,
                    capture_output=True, timeout=120)
     committed = _generated_files(SAMPLE)
     regenerated = _generated_files(out)
     assert regenerated == committed
     assert not (out / "videos").exists()
     different = [rel for rel in committed if (out / rel).read_bytes() != (SAMPLE / rel).read_bytes()]
-    assert different == [], f"regenerate with `python {SCRIPT.relative_to(ROOT)}`: {different}"
+    assert different == [], f"regenerate with `python -m sampleworld`: {different}"
+
+
+def test_the_package_exports_what_its_callers_use():
+    """train/tiny_tower.py, the tests and the experiments use the generator as `import sampleworld as world`."""
+    names = ("make_scene", "render_frames", "label_map", "shape_xy", "shape_colour_at", "shape_visible",
+             "window_facts", "refined_caption", "llava_paragraph", "rewritten_caption", "raw_caption", "parse_span",
+             "PALETTE", "BACKGROUNDS", "MOTIONS", "SHAPE_KINDS", "SIGN_WORDS", "W", "H")
+    assert [name for name in names if not hasattr(world, name)] == []
+    assert set(world.__all__) <= set(dir(world))
 
 
 def _readme_table() -> list[dict[str, str]]:
@@ -178,7 +173,7 @@ def test_every_referenced_video_exists(scenes):
     assert videos == set(scenes)
 
 
-def test_clean_captions_name_what_is_on_screen(gen, scenes, defects):
+def test_clean_captions_name_what_is_on_screen(scenes, defects):
     """Every clean refined caption names the shapes and the sign word visible in its clip window."""
     flagged = {(d["raw_file"], int(d["raw_row"])) for d in defects if d["defect"] not in ("long_clip", "low_motion")}
     checked = 0
@@ -191,11 +186,11 @@ def test_clean_captions_name_what_is_on_screen(gen, scenes, defects):
             row = dict(zip(header, record))
             scene = scenes[row["video_id"]]
             if row["span"]:
-                start, end = gen.parse_span(row["span"])
+                start, end = world.parse_span(row["span"])
             else:
                 start, end = 0.0, scene["duration_s"]
             assert abs(float(row["video_time"]) - (end - start)) < 1e-6
-            facts = gen.window_facts(scene, start, end)
+            facts = world.window_facts(scene, start, end)
             text = row["refined_caption"]
             for view in facts.shapes:
                 assert view.kind in text and view.colour0 in text, (rel, number, view)
@@ -215,7 +210,7 @@ def _decode(path: Path) -> tuple[list[np.ndarray], float]:
     return frames, rate
 
 
-def test_pixels_match_the_scene_spec(gen, scenes):
+def test_pixels_match_the_scene_spec(scenes):
     """A shape that changes colour is that colour, where the spec says, before and after the change."""
     scene = next(
         s for s in scenes.values()
@@ -228,14 +223,14 @@ def test_pixels_match_the_scene_spec(gen, scenes):
     change = round(shape["colour_change"]["at_s"] * scene["fps"])
     for index, colour in ((max(0, change - 3), shape["colour"]), (min(len(frames) - 1, change + 3), shape["colour_change"]["to"])):
         t = index / scene["fps"]
-        x, y = gen.shape_xy(shape, t, scene["duration_s"])
+        x, y = world.shape_xy(shape, t, scene["duration_s"])
         x, y = int(round(float(x))), int(round(float(y)))
         patch = frames[index][y - 1:y + 2, x - 1:x + 2].reshape(-1, 3).astype(float).mean(axis=0)
-        expected = np.array(gen.PALETTE[colour], dtype=float)
+        expected = np.array(world.PALETTE[colour], dtype=float)
         assert np.abs(patch - expected).max() < 40, (scene["video_id"], index, colour, patch)
         # and the colour is the nearest palette colour, not merely close
-        names = list(gen.PALETTE)
-        nearest = names[int(np.argmin([((patch - np.array(gen.PALETTE[n])) ** 2).sum() for n in names]))]
+        names = list(world.PALETTE)
+        nearest = names[int(np.argmin([((patch - np.array(world.PALETTE[n])) ** 2).sum() for n in names]))]
         assert nearest == colour
     # a corner far from every shape shows the background
     background = np.array(scene["background_rgb"], dtype=float)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -11,16 +11,14 @@ import torch
 from transformers import SiglipVisionConfig, SiglipVisionModel
 from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
 
+import sampleworld
 from train.frames import FramePolicy, tile_frames
-from train.tiny_tower import LABEL_COLUMNS, TowerPretraining, Vocabulary, load_world, patch_labels, pretrain_tower, render_set
-
-REPO = Path(__file__).resolve().parents[1]
-WORLD = REPO / "data/sample/make_sample_world.py"
+from train.tiny_tower import LABEL_COLUMNS, TowerPretraining, Vocabulary, patch_labels, pretrain_tower, render_set
 
 
 @pytest.fixture(scope="module")
-def world():  # type: ignore[no-untyped-def]
-    return load_world(WORLD)
+def world() -> ModuleType:
+    return sampleworld
 
 
 def one_shape_scene(world, *, kind: str, colour: str, at: tuple[float, float], sign: bool = False) -> dict:  # type: ignore[no-untyped-def]
@@ -116,7 +114,7 @@ def tiny_tower() -> SiglipVisionModel:
 
 
 def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(world) -> None:  # type: ignore[no-untyped-def]
-    config = TowerPretraining(world=str(WORLD), scenes=300, eval_scenes=40, steps=400,
+    config = TowerPretraining(scenes=300, eval_scenes=40, steps=400,
                               batch_size=32, learning_rate=3e-3, seed=5)
     policy = FramePolicy(per_example=4, max_pixels=32 * 32, layout="grid")  # 2x2 grids of 32x32 frames
     processor = SiglipImageProcessorPil(size={"height": 64, "width": 64})
@@ -135,9 +133,6 @@ def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(
     assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
 
 
-def test_missing_world_and_params_are_named(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="tower_pretraining.world"):
-        load_world(tmp_path / "make_sample_world.py")
+def test_missing_params_are_named() -> None:
     with pytest.raises(ValueError, match="missing .*steps"):
-        TowerPretraining.from_params({"world": "w", "scenes": 1, "eval_scenes": 1,
-                                      "batch_size": 1, "learning_rate": 1.0, "seed": 0})
+        TowerPretraining.from_params({"scenes": 1, "eval_scenes": 1, "batch_size": 1, "learning_rate": 1.0, "seed": 0})

@@ -16,6 +16,8 @@ import yaml
 
 from .train_fixtures import make_training_inputs, quick_tower_pretraining
 
+pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -10,14 +10,15 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
+
 REPO = Path(__file__).resolve().parents[1]
-PROJECT_FILES = ["dvc.yaml", "params.yaml", ".dvcignore", ".dvc/config", ".dvc/.gitignore", ".gitignore", "stages",
-                 "curation", "train", "data/sample", "data/labels", "reports/metrics"]
 # The data pipeline (the train stages have their own test: tests/test_train_stage.py).
 TARGETS = ["report", "frames"]
 STAGES = ["ingest_lvd2m", "ingest_youdescribe", "ingest_ad_webvtt", "ingest_image_descriptions", "filter", "score",
@@ -46,15 +47,8 @@ def stage_outs(lock_path: Path) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    work = tmp_path_factory.mktemp("versioned") / "project"
-    for name in PROJECT_FILES:
-        source = REPO / name
-        if source.is_dir():
-            shutil.copytree(source, work / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif source.exists():
-            (work / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, work / name)
+def project(copy_project: Callable[[str], Path]) -> Path:
+    work = copy_project("versioned")
     run(["git", "init", "-q", "-b", "main"], work)
     run(["git", "add", "-A"], work)
     run(["git", "commit", "-q", "-m", "project"], work)

@@ -47,10 +47,9 @@ def make_training_inputs(dest: Path, count: int = 16) -> pl.DataFrame:
 
 
 def quick_tower_pretraining(project: Path) -> None:
-    """Shrink params tiny_model.tower_pretraining in `project` (a few seconds instead of a minute) and
-    point it at this repository's sample world generator, so stages/tiny_model.py runs in a temp folder."""
+    """Shrink params tiny_model.tower_pretraining in `project` (a few seconds instead of a minute), so
+    stages/tiny_model.py runs quickly in a temp folder."""
     path = project / "params.yaml"
     params = yaml.safe_load(path.read_text(encoding="utf-8"))
-    params["tiny_model"]["tower_pretraining"].update(
-        world=str(SAMPLE / "make_sample_world.py"), scenes=40, eval_scenes=10, steps=20)
+    params["tiny_model"]["tower_pretraining"].update(scenes=40, eval_scenes=10, steps=20)
     path.write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")

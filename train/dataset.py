@@ -131,3 +131,18 @@ def split_by_length(
         else:
             over.append({"example_id": row["example_id"], "tokens": tokens, "max_length": max_length})
     return dataset.select(keep), over
+
+
+def trainable_examples(
+    examples: pl.DataFrame, processor: Any, max_length: int, *, blind: bool = False
+) -> tuple[datasets.Dataset, pl.DataFrame, list[dict[str, Any]]]:
+    """What training gets from `examples` (rows of `load_examples`).
+
+    Returns the conversations within `max_length` tokens (`to_dataset`, then `split_by_length`),
+    the same rows of `examples` in the same order (their curriculum positions and buckets give the
+    training order, train/curriculum.py: row i of one is row i of the other), and the examples
+    left out for their length.
+    """
+    dataset, over_length = split_by_length(to_dataset(examples, blind=blind), processor, max_length)
+    kept = examples.filter(examples["example_id"].is_in(dataset["example_id"]))
+    return dataset, kept, over_length

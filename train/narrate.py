@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from train.dataset import PROMPTS, user_turn
+from train.dataset import PROMPTS, decode_frames, style_of, user_turn
 
 GREEDY = {"do_sample": False, "num_beams": 1}  # the decoding every report records
 DECODING = "greedy " + ", ".join(f"{k}={v}" for k, v in GREEDY.items())  # ... in these words
@@ -62,3 +62,16 @@ def narrate(model: Any, processor: Any, images: list[Any], *, style: str = "dens
     if style not in PROMPTS:
         raise ValueError(f"narration style {style!r}: use one of {', '.join(PROMPTS)}")
     return generate(model, processor, [(images, PROMPTS[style])], max_new_tokens=max_new_tokens)[0]
+
+
+def narrate_examples(model: Any, processor: Any, examples: Any, *, blind: bool = False) -> dict[str, str]:
+    """One greedy narration per clip, by example_id, each in its source's style (`narrate`).
+
+    `examples`: rows with example_id, source and frames (PNG bytes), as `train.dataset.load_examples`
+    gives them; `blind` narrates black frames of the same sizes, as the blind control was trained.
+    """
+    return {
+        row["example_id"]: narrate(model, processor, decode_frames(row["frames"], blind=blind),
+                                   style=style_of(row["source"]))
+        for row in examples.iter_rows(named=True)
+    }

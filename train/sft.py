@@ -13,6 +13,9 @@
    gradients (train/gradient_flow.py), else the run stops before its first optimizer step.
 4. `ThroughputCallback`: tokens per second and peak memory next to loss and learning rate in the
    logs (dvclive picks up every logged number).
+
+`phase_trainer` puts 1 and 2 together with the training order (train/curriculum.py): the trainer
+of one phase, as the train stage (stages/train_narrator.py) and the experiments build it.
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ import json
 import resource
 import shutil
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import TrainerCallback
 
+from train.curriculum import training_order
 from train.gradient_flow import TOWER_MODULES, check_gradient_flow
 from train.recipes import Phase, Recipe
-
 
 
 def configure_towers(model: torch.nn.Module, recipe: Recipe, phase: Phase) -> tuple[torch.nn.Module, list[str]]:
@@ -101,6 +105,52 @@ def sft_args(recipe: Recipe, phase: Phase, output_dir: Path, *, max_steps: int =
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
+
+
+def phase_trainer(
+    model: torch.nn.Module,
+    processor: Any,
+    recipe: Recipe,
+    phase: Phase,
+    dataset: Any,
+    examples: Any,
+    output_dir: Path,
+    *,
+    bucket_order: Sequence[str],
+    pacing: str,
+    batch_size: int,
+    initial_competence: float = 0.1,
+    full_competence_at: float = 0.5,
+    max_steps: int = -1,
+    save_steps: int = 50,
+    logging_steps: int = 10,
+    callbacks: list[TrainerCallback] | None = None,
+) -> tuple[Any, list[str]]:
+    """The SFTTrainer of one phase, not yet trained, and the towers it trains.
+
+    `dataset` and `examples` are what `train.dataset.trainable_examples` returns (the conversations
+    and their rows). The trainer gets the conversations in the order `training_order` gives for
+    `pacing` over the phase's epochs (bucket_order: params `score.difficulty_buckets`; batch_size:
+    examples per optimizer step over all processes; the competence schedule for `competence`
+    pacing), the model with the phase's tower modes (`configure_towers`), and `sft_args`.
+    """
+    from trl import SFTTrainer
+
+    order = training_order(examples["curriculum_position"].to_list(), examples["difficulty_bucket"].to_list(),
+                           bucket_order, epochs=max(1, round(phase.epochs)), pacing=pacing, seed=recipe.train.seed,
+                           batch_size=batch_size, initial_competence=initial_competence,
+                           full_competence_at=full_competence_at)
+    data = dataset.select(order).select_columns(["images", "messages"])
+    model, towers = configure_towers(model, recipe, phase)
+    trainer = SFTTrainer(
+        model=model,
+        args=sft_args(recipe, phase, output_dir, max_steps=max_steps, save_steps=save_steps,
+                      logging_steps=logging_steps),
+        train_dataset=data,
+        processing_class=processor,
+        callbacks=callbacks,
+    )
+    return trainer, towers
 
 
 class GradientFlowCallback(TrainerCallback):

@@ -27,21 +27,15 @@ vision tower emits. The two sides must agree or the forward raises "Image featur
 tokens do not match".
 
 Image processor backend: transformers 5.x names the torchvision backend `SiglipImageProcessor` and
-the PIL one `SiglipImageProcessorPil`. We build with the PIL class (no torchvision here), but
-`processor_config.json` records the base name "SiglipImageProcessor"; `AutoProcessor` picks the
-backend at load time (torchvision when installed, else PIL), so a machine with torchvision gets
-the torchvision backend, whose resize can differ slightly from PIL's.
+the PIL one `SiglipImageProcessorPil`. We build with the PIL class, but `processor_config.json`
+records the base name "SiglipImageProcessor", and `AutoProcessor` picks the backend at load time:
+torchvision, which the locked environment has. The tiny recipe's images already have the tower's
+size (one 128x128 grid), so no resize happens and the two backends prepare the same pixels
+(to 6e-8: float rounding of the normalisation).
 
-Qwen2.5-VL processor caveat: in transformers 5.x `Qwen2_5_VLProcessor` always carries a
-`Qwen2VLVideoProcessor`, which exists only with the torchvision backend. Without torchvision (this
-project's CPU environment: torchvision breaks transformers here) building or loading it fails with
-
-    ImportError: Qwen2VLVideoProcessor requires the Torchvision library but it was not found in
-    your environment.
-
-`load_narrator` re-raises that as an ImportError naming the model and saying to install
-torchvision on the training machine. The model itself (`Qwen2_5_VLForConditionalGeneration`)
-needs no torchvision, which is what `tiny_qwen2_5_vl_config` lets tests check.
+Qwen2.5-VL processor: in transformers 5.x `Qwen2_5_VLProcessor` always carries a
+`Qwen2VLVideoProcessor`, which exists only with torchvision. `load_narrator` re-raises the import
+error of a machine without it as an ImportError naming the model and saying to install torchvision.
 """
 
 from __future__ import annotations

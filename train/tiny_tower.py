@@ -2,13 +2,13 @@
 
 Why: every real recipe starts from a pretrained vision encoder (SigLIP, Qwen2.5-VL's ViT) whose
 patch features already say what is where; fine-tuning only teaches the language side to read them.
-A randomly initialised tower has nothing to read. Measured with benchmarks/probe_tiny_narrator.py
-(README, Training): with the frozen random tower the tiny narrator named the first shape's colour
+A randomly initialised tower has nothing to read. Measured with experiments/probe_tiny_narrator.py
+(EXPERIMENTS.md): with the frozen random tower the tiny narrator named the first shape's colour
 on 0 of 19 test clips whatever else changed (more clips, more epochs, a bigger decoder, a trained
 tower); with this pretrained tower it names it on 17 to 18 of 19.
 
 What it learns: images of freshly drawn scenes of the sample world's generator
-(data/sample/make_sample_world.py: `make_scene`, `render_frames`, `label_map`), never the sample
+(the `sampleworld` package: `make_scene`, `render_frames`, `label_map`), never the sample
 world's own videos, made as the frames stage makes them: the recipe's frames at the centres of
 equal slices of the clip, scaled to the pixel budget and laid out by the frame policy (one 2x2
 grid of 4 frames for the tiny recipe, train/frames.py). Each patch is labelled from the scene spec:
@@ -21,18 +21,19 @@ grid of 4 frames for the tiny recipe, train/frames.py). Each patch is labelled f
 - what the shape does across the sampled frames: its motion (left to right, up, bounce, ...),
   whether its colour changes, whether it appears after the first frame. A grid shows every frame
   to the tower at once, so these can be read from the image; this is what lets the narrator say
-  what moves (README, Training).
+  what moves (EXPERIMENTS.md).
 
 Linear heads on the tower's last hidden states (what LLaVA's projector reads,
 `vision_feature_layer=-1`) are trained with the tower and thrown away, as a pretraining head is.
 Frames go through the model's own image processor, so pixels are prepared as in training and
 inference. Deterministic: seeded scenes, seeded batches, a fixed step count.
+
+The functions take the generator as their `world` argument (`import sampleworld as world`), so
+a test or an experiment can hand them a stand-in world.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
@@ -56,7 +57,6 @@ CENTRE_WEIGHT = 10.0  # the centre regression's loss weight (its squared error i
 class TowerPretraining:
     """params.yaml `tiny_model.tower_pretraining`."""
 
-    world: str  # path of the sample world's generator (make_sample_world.py)
     scenes: int  # scenes drawn for training (the frame policy's frames of each)
     eval_scenes: int  # other scenes, for the held-out accuracy reported after training
     steps: int
@@ -71,25 +71,9 @@ class TowerPretraining:
             raise ValueError(f"params tiny_model.tower_pretraining is missing {missing}")
         if int(section["steps"]) < 3:
             raise ValueError(f"params tiny_model.tower_pretraining.steps is {section['steps']}: use 3 or more")
-        return cls(world=str(section["world"]), scenes=int(section["scenes"]), eval_scenes=int(section["eval_scenes"]),
-                   steps=int(section["steps"]),
+        return cls(scenes=int(section["scenes"]), eval_scenes=int(section["eval_scenes"]), steps=int(section["steps"]),
                    batch_size=int(section["batch_size"]), learning_rate=float(section["learning_rate"]),
                    seed=int(section["seed"]))
-
-
-def load_world(path: str | Path) -> ModuleType:
-    """Import the sample world's generator from its file (it is a script, not a package)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: the sample world's generator (make_sample_world.py) is not there; "
-                                "set params tiny_model.tower_pretraining.world")
-    spec = importlib.util.spec_from_file_location("make_sample_world", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    # Registered before it runs: @dataclass looks its module up in sys.modules.
-    sys.modules.setdefault("make_sample_world", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,30 @@
 """What does the tiny narrator read from its frames? Train a variant, then count facts it gets right.
 
-    python benchmarks/probe_tiny_narrator.py                     # the tiny recipe as shipped (pretrained tower)
-    python benchmarks/probe_tiny_narrator.py --tower random      # the tower at its random initial weights
-    python benchmarks/probe_tiny_narrator.py --vision full       # tower trained from scratch
-    python benchmarks/probe_tiny_narrator.py --target shape      # learn only "<colour> <kind>." of the first shape
-    python benchmarks/probe_tiny_narrator.py --target motion     # learn only the first shape's motion ("up.", "bounce.", ...)
-    python benchmarks/probe_tiny_narrator.py --image-size 32 --patch 4 --max-seq-length 512
-    python benchmarks/probe_tiny_narrator.py --synthetic 2000 --target shape --epochs 10   # more clips
-    python benchmarks/probe_tiny_narrator.py --tower pooled --target shape                 # ideal colour features
-    python benchmarks/probe_tiny_narrator.py --text-hidden 256 --text-layers 4 --lr 1e-3   # a bigger decoder
-    python benchmarks/probe_tiny_narrator.py --pacing shuffle --seed 1                      # another order
-    python benchmarks/probe_tiny_narrator.py --tower-from /tmp/tower   # a tower from benchmarks/pretrain_tiny_tower.py
+    python -m experiments.probe_tiny_narrator                     # the tiny recipe as shipped (pretrained tower)
+    python -m experiments.probe_tiny_narrator --tower random      # the tower at its random initial weights
+    python -m experiments.probe_tiny_narrator --vision full       # tower trained from scratch
+    python -m experiments.probe_tiny_narrator --target shape      # learn only "<colour> <kind>." of the first shape
+    python -m experiments.probe_tiny_narrator --target motion     # learn only the first shape's motion ("up.", "bounce.", ...)
+    python -m experiments.probe_tiny_narrator --image-size 32 --patch 4 --max-seq-length 512
+    python -m experiments.probe_tiny_narrator --synthetic 2000 --target shape --epochs 10   # more clips
+    python -m experiments.probe_tiny_narrator --tower pooled --target shape                 # ideal colour features
+    python -m experiments.probe_tiny_narrator --text-hidden 256 --text-layers 4 --lr 1e-3   # a bigger decoder
+    python -m experiments.probe_tiny_narrator --pacing shuffle --seed 1                      # another order
+    python -m experiments.probe_tiny_narrator --tower-from /tmp/tower   # a tower from experiments.pretrain_tiny_tower
 
-Needs `dvc repro frames tiny_model` (data/frames, data/mixtures, models/tiny-llava). Builds a tiny model in a temporary folder
-(train.tiny_model.build_tiny_llava), trains it on the train split with the stage's own pieces
-(train.dataset, train.curriculum, train.sft), narrates the test split and prints test CIDEr-D
-and, over the LVD-2M test clips, how often the background colour and the first shape's colour,
-kind and motion match the reference. `--target background` / `shape` / `motion` replace every LVD-2M
-narration by that one fact, to ask whether the model can learn to read it at all (train loss
-printed too). The sample world's raw captions name these facts in fixed phrases, which is what
-the patterns below read. Figures are in the README, with the machine.
+Run from the repository root. Needs `dvc repro frames tiny_model` (data/frames, data/mixtures,
+models/tiny-llava). Builds a tiny model in a temporary folder (train.tiny_model.build_tiny_llava)
+and trains it on the train split with the train stage's own functions: the over-length examples
+left out (train.dataset.trainable_examples), then one phase's trainer over the pacing's order
+(train.sft.phase_trainer); narrates the test split as the train_report stage does
+(train.narrate.narrate_examples) and prints test CIDEr-D and, over the LVD-2M test clips, how often
+the background colour and the first shape's colour, kind and motion match the reference.
+`--target background` / `shape` / `motion` replace every LVD-2M narration by that one fact, to ask
+whether the model can learn to read it at all (train loss printed too). The sample world's raw
+captions name these facts in fixed phrases, which is what the patterns below read. Figures are in
+EXPERIMENTS.md, with the machine.
 
-`--synthetic N` trains on N fresh clips of the sample world's generator (data/sample/make_sample_world.py,
+`--synthetic N` trains on N fresh clips of the sample world's generator (the `sampleworld` package,
 LVD-2M profile, its own seed: never the test clips) instead of the train split: is the sample too
 small? `--tower pretrained` (the default) copies the tower of models/tiny-llava, which the tiny_model stage
 pretrained (train/tiny_tower.py); `--tower random` keeps the random initial tower. `--tower pooled` replaces the tower's output by what it would ideally give, the mean colour
@@ -42,21 +45,18 @@ from pathlib import Path
 import polars as pl
 import torch
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import sampleworld as world
+from curation.io import load_params
+from eval.caption_metrics import cider_d
+from train.curriculum import PACINGS
+from train.dataset import load_examples, trainable_examples
+from train.frames import FramePolicy, arrange, fit_pixels, png_bytes, target_times
+from train.narrate import narrate_examples
+from train.recipes import load_recipe
+from train.sft import phase_trainer
+from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options
 
-from curation.io import load_params  # noqa: E402
-from train.curriculum import PACINGS, training_order  # noqa: E402
-from train.frames import FramePolicy, arrange, fit_pixels, png_bytes, target_times  # noqa: E402
-from train.dataset import decode_frames, load_examples, split_by_length, style_of, to_dataset  # noqa: E402
-from eval.caption_metrics import cider_d  # noqa: E402
-from train.narrate import narrate  # noqa: E402
-from train.recipes import load_recipe  # noqa: E402
-from train.sft import configure_towers, sft_args  # noqa: E402
-from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options  # noqa: E402
-from train.tiny_tower import load_world  # noqa: E402
-
-world = load_world(REPO / "data/sample/make_sample_world.py")
+REPO = Path(__file__).resolve().parents[1]  # where the pipeline's data and models are
 
 BACKGROUND = re.compile(r"\b(%s) (?:background|backdrop|screen)" % "|".join(world.BACKGROUNDS))
 FIRST_SHAPE = re.compile(r"\b(%s) (%s)\b" % ("|".join(world.PALETTE), "|".join(world.SHAPE_KINDS)))
@@ -78,7 +78,7 @@ def first_shape(text: str) -> tuple[str, str] | None:
     return (shape.group(1), shape.group(2)) if shape else None
 
 
-MOTIONS = (  # the first shape's motion, from the sample world's verb phrases (make_sample_world.motion_vp)
+MOTIONS = (  # the first shape's motion, from the sample world's verb phrases (sampleworld.motion_vp)
     ("still", re.compile(r"\b(?:stays still|motionless|without moving|does not move)\b")),
     ("bounce", re.compile(r"\b(?:bounc\w*|hops)\b")),
     ("left_to_right", re.compile(r"\bleft to right\b|\btoward the right\b|\bleft side to the (?:centre|right)")),
@@ -179,7 +179,8 @@ def main() -> None:
     parser.add_argument("--tower", choices=("pretrained", "random", "pooled"), default="pretrained",
                         help="pretrained: the tower of models/tiny-llava (dvc repro tiny_model)")
     parser.add_argument("--tower-from", type=Path, default=REPO / "models/tiny-llava",
-                        help="--tower pretrained: the model folder whose tower is copied (default: the tiny_model stage's)")
+                        help="--tower pretrained: the model folder whose tower is copied (default: the tiny_model stage's; "
+                             "python -m experiments.pretrain_tiny_tower writes others)")
     parser.add_argument("--text-hidden", type=int, default=None, help="decoder width (default: the recipe's)")
     parser.add_argument("--text-layers", type=int, default=None, help="decoder layers (default: the recipe's)")
     parser.add_argument("--lr", type=float, default=None, help="peak learning rate (default: the recipe's)")
@@ -192,10 +193,11 @@ def main() -> None:
     parser.add_argument("--frame-markers", action="store_true",
                         help='"Frame k: " text before each frame in the user turn (train and narrate)')
     args = parser.parse_args()
-    if args.competence is None:
-        schedule = load_params(REPO / "params.yaml")["train"]["competence"]
-        args.competence = (float(schedule["initial"]), float(schedule["full_at"]))
 
+    params = load_params(REPO / "params.yaml")
+    if args.competence is None:
+        schedule = params["train"]["competence"]
+        args.competence = (float(schedule["initial"]), float(schedule["full_at"]))
     if args.frame_markers:
         use_frame_markers()
     recipe = load_recipe("tiny")
@@ -223,33 +225,22 @@ def main() -> None:
             model.model.vision_tower.load_state_dict(pretrained.model.vision_tower.state_dict())
         if args.tower == "pooled":
             pool_patches(model, args.patch or vision.patch_size)
-        # As the train stage: over-length examples left out, then the curriculum order over epochs.
-        data, _ = split_by_length(to_dataset(train), processor, args.max_seq_length or recipe.train.max_seq_length)
+        # As the train stage: over-length examples left out, then the pacing's order over the phase's epochs.
+        data, train, _ = trainable_examples(train, processor, args.max_seq_length or recipe.train.max_seq_length)
         if len(data) == 0:
             sys.exit("every example is over the length limit: raise --max-seq-length")
-        train = train.filter(pl.col("example_id").is_in(data["example_id"]))
-        order = training_order(train["curriculum_position"].to_list(), train["difficulty_bucket"].to_list(),
-                               ["easy", "medium", "hard"], epochs=round(phase.epochs), pacing=args.pacing,
-                               seed=recipe.train.seed, batch_size=recipe.train.per_device_batch_size
-                               * recipe.train.gradient_accumulation_steps,
-                               initial_competence=args.competence[0], full_competence_at=args.competence[1])
-        data = data.select(order).select_columns(["images", "messages"])
-        model, _ = configure_towers(model, recipe, phase)
-        from trl import SFTTrainer
-
-        torch.manual_seed(recipe.train.seed)
-        trainer = SFTTrainer(model=model, args=sft_args(recipe, phase, Path(work) / "run", save_steps=10**9),
-                             train_dataset=data, processing_class=processor)
+        trainer, _ = phase_trainer(
+            model, processor, recipe, phase, data, train, Path(work) / "run",
+            bucket_order=params["score"]["difficulty_buckets"], pacing=args.pacing,
+            batch_size=recipe.train.per_device_batch_size * recipe.train.gradient_accumulation_steps,
+            initial_competence=args.competence[0], full_competence_at=args.competence[1], save_steps=10**9,
+        )
         started = time.perf_counter()
         trainer.train()
         seconds = time.perf_counter() - started
-        model = trainer.model.eval()
-        references, narrations = {}, {}
-        for row in test.iter_rows(named=True):
-            references[row["example_id"]] = [row["text"]]
-            narrations[row["example_id"]] = narrate(model, processor, decode_frames(row["frames"]),
-                                                    style=style_of(row["source"]))
+        narrations = narrate_examples(trainer.model.eval(), processor, test)
 
+    references = {row["example_id"]: [row["text"]] for row in test.iter_rows(named=True)}
     losses = [e["loss"] for e in trainer.state.log_history if "loss" in e]
     score, per_example = cider_d(references, narrations)
     lvd = [k for k in narrations if k.startswith("lvd2m:")]

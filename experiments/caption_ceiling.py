@@ -1,39 +1,37 @@
 """How high can CIDEr-D go on the sample world's LVD-2M test clips, per caption field?
 
 An oracle narrator that knows every fact of a clip (the scene spec in data/sample/scenes.jsonl)
-writes the clip's caption with the sample world's own generator, but with other random choices
-than the reference (data/sample/make_sample_world.py picks one of several templates per fact and,
-for refined_caption, a random selection and order of fact-free filler sentences). Its CIDEr-D
-against the one reference is the ceiling a perfect narrator can reach with that caption field.
+writes the clip's caption with the sample world's own generator (the `sampleworld` package), but
+with other random choices than the reference (the generator picks one of several templates per
+fact and, for refined_caption, a random selection and order of fact-free filler sentences). Its
+CIDEr-D against the one reference is the ceiling a perfect narrator can reach with that caption
+field.
 
-    python benchmarks/caption_ceiling.py        # needs data/mixtures/test.parquet (dvc repro mix)
+    python -m experiments.caption_ceiling    # from the repository root; needs data/mixtures/test.parquet (dvc repro mix)
 
 A second table asks where the CIDEr-D of raw captions lies: the same oracle against the clips'
 real references (data/mixtures/test.parquet), with one kind of fact made wrong at a time (the
 motion, the start position, the kind, the sign's word, the colour change left out, the second
 shape left out). It says what a narrator that misses a fact can reach at most.
 
-Why it matters: issue 4's floor (CIDEr-D >= 2.0 on the held-out split) is only reachable with a
-field whose ceiling is well above it. Figures are in the README.
+Why it matters: the tiny narrator's floor (CIDEr-D >= 2.0 on the held-out split) is only
+reachable with a field whose ceiling is well above it. Figures are in EXPERIMENTS.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "data/sample"))
-sys.path.insert(0, str(REPO))
+import sampleworld as world
+from eval.caption_metrics import cider_d
 
-import make_sample_world as world  # noqa: E402
-
-from eval.caption_metrics import cider_d  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]  # where the pipeline's data is
 
 FIELDS = {  # the LVD-2M caption columns the sample world writes, by their generator
     "refined_caption": world.refined_caption,
@@ -44,6 +42,7 @@ SEEDS = 5  # oracle captions per clip (each scored against an independently draw
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     scenes = {}
     for line in (REPO / "data/sample/scenes.jsonl").read_text(encoding="utf-8").splitlines():
         scene = json.loads(line)

@@ -1,13 +1,15 @@
 """Pretrain the tiny model's vision tower with other settings, into a folder the probe can read.
 
-    python benchmarks/pretrain_tiny_tower.py /tmp/tower8k --scenes 8000 --steps 3000
-    python benchmarks/probe_tiny_narrator.py --tower-from /tmp/tower8k --pacing competence
+    python -m experiments.pretrain_tiny_tower /tmp/tower8k --scenes 8000 --steps 3000
+    python -m experiments.probe_tiny_narrator --tower-from /tmp/tower8k --pacing competence
 
-Does what the tiny_model stage does (stages/tiny_model.py: build the tiny LLaVA from the train
-split's text, pretrain its tower with train/tiny_tower.py) with params `tiny_model.tower_pretraining`
-overridden from the command line, writes the model folder and its tower_pretraining.json, and
-prints the held-out per-patch accuracies. models/tiny-llava is never touched. Needs
-`dvc repro mix` (data/mixtures/train.parquet). Figures are in the README (Training), with the machine.
+Run from the repository root. Does what the tiny_model stage does (stages/tiny_model.py) by calling
+the same function, train.tiny_tower.build_pretrained_tiny_llava (build the tiny LLaVA from the
+train split's text, pretrain its tower on scenes of the `sampleworld` generator), with params
+`tiny_model.tower_pretraining` overridden from the command line; writes the model folder and its
+tower_pretraining.json, and prints the held-out per-patch accuracies. models/tiny-llava is never
+touched. Needs `dvc repro mix` (data/mixtures/train.parquet). Figures are in EXPERIMENTS.md,
+with the machine.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ from pathlib import Path
 
 import polars as pl
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+import sampleworld as world
+from curation.io import load_params
+from train.recipes import load_recipe
+from train.tiny_tower import TowerPretraining, build_pretrained_tiny_llava
 
-from curation.io import load_params  # noqa: E402
-from train.recipes import load_recipe  # noqa: E402
-from train.tiny_tower import TowerPretraining, build_pretrained_tiny_llava, load_world  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]  # where the pipeline's data, params and models are
 
 
 def main() -> None:
@@ -42,7 +44,6 @@ def main() -> None:
     config = TowerPretraining.from_params(section)
     overrides = {"scenes": args.scenes, "steps": args.steps, "seed": args.seed}
     config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
-    world = load_world(REPO / config.world if not Path(config.world).is_absolute() else Path(config.world))
     recipe = load_recipe("tiny")
     texts = pl.read_parquet(REPO / "data/mixtures/train.parquet", columns=["text"]).get_column("text").to_list()
     started = time.perf_counter()
