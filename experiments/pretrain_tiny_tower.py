@@ -35,6 +35,8 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="model folder to write (not models/tiny-llava)")
     parser.add_argument("--scenes", type=int, default=None, help="training scenes (default: params)")
     parser.add_argument("--steps", type=int, default=None, help="optimizer steps (default: params)")
+    parser.add_argument("--batch-size", type=int, default=None, help="images per step (default: params)")
+    parser.add_argument("--learning-rate", type=float, default=None, help="peak learning rate (default: params)")
     parser.add_argument("--seed", type=int, default=None, help="default: params")
     args = parser.parse_args()
     if args.out.resolve() == (REPO / "models/tiny-llava").resolve():
@@ -42,7 +44,8 @@ def main() -> None:
 
     section = load_params(REPO / "params.yaml")["tiny_model"]["tower_pretraining"]
     config = TowerPretraining.from_params(section)
-    overrides = {"scenes": args.scenes, "steps": args.steps, "seed": args.seed}
+    overrides = {"scenes": args.scenes, "steps": args.steps, "batch_size": args.batch_size,
+                 "learning_rate": args.learning_rate, "seed": args.seed}
     config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
     recipe = load_recipe("tiny")
     texts = pl.read_parquet(REPO / "data/mixtures/train.parquet", columns=["text"]).get_column("text").to_list()

@@ -7,6 +7,8 @@ bit-exactly (see its comments): same library builds, same bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,9 @@ def _sign_font(size: int = 16):
     return ImageFont.load_default(size=size)
 
 
-def render_frames(scene: dict):
-    """Yield RGB uint8 arrays (H, W, 3), one per frame."""
+def render_frames(scene: dict, indices: Iterable[int] | None = None):
+    """Yield RGB uint8 arrays (H, W, 3), one per frame: every frame, or the frames of `indices`
+    in that order (a frame depends on its time only, so a few are as cheap as they look)."""
     from PIL import Image, ImageDraw
 
     bg = np.zeros((H, W, 3), np.uint8)
@@ -36,7 +39,7 @@ def render_frames(scene: dict):
         draw.text(((x1 - x0) / 2, (y1 - y0) / 2), sign["word"], font=_sign_font(16),
                   fill=tuple(sign["text_rgb"]), anchor="mm")
         sign_patch = np.asarray(board)
-    for i in range(scene["n_frames"]):
+    for i in range(scene["n_frames"]) if indices is None else indices:
         t = i / scene["fps"]
         frame = bg.copy()
         if sign_patch is not None and t >= sign["appear_s"] - 1e-9:

@@ -252,3 +252,13 @@ def test_sign_word_is_drawn_on_the_sign(scenes):
     # dark text pixels inside the board
     inside = frames[first][y0 + 3:y1 - 3, x0 + 3:x1 - 3].astype(float).mean(axis=2)
     assert (inside < 100).sum() >= 20
+
+
+def test_rendering_chosen_frames_gives_those_frames_of_the_whole_video():
+    rng = np.random.default_rng(1)
+    for k in range(20):
+        scene = world.make_scene(rng, f"t{k}", profile="lvd")
+        every = list(world.render_frames(scene))
+        chosen = [scene["n_frames"] - 1, 0, min(3, scene["n_frames"] - 1)]
+        for index, frame in zip(chosen, world.render_frames(scene, chosen), strict=True):
+            assert np.array_equal(frame, every[index])

@@ -113,6 +113,7 @@ def tiny_tower() -> SiglipVisionModel:
                                                 vision_use_head=False))
 
 
+@pytest.mark.slow
 def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(world) -> None:  # type: ignore[no-untyped-def]
     config = TowerPretraining(scenes=300, eval_scenes=40, steps=400,
                               batch_size=32, learning_rate=3e-3, seed=5)

@@ -64,14 +64,15 @@ def narrate(model: Any, processor: Any, images: list[Any], *, style: str = "dens
     return generate(model, processor, [(images, PROMPTS[style])], max_new_tokens=max_new_tokens)[0]
 
 
-def narrate_examples(model: Any, processor: Any, examples: Any, *, blind: bool = False) -> dict[str, str]:
-    """One greedy narration per clip, by example_id, each in its source's style (`narrate`).
+def narrate_examples(model: Any, processor: Any, examples: Any, *, blind: bool = False, max_new_tokens: int = 160,
+                     batch_size: int = 8) -> dict[str, str]:
+    """One greedy narration per clip, by example_id, each in its source's style, `batch_size` clips a
+    forward pass (`generate`).
 
     `examples`: rows with example_id, source and frames (PNG bytes), as `train.dataset.load_examples`
     gives them; `blind` narrates black frames of the same sizes, as the blind control was trained.
     """
-    return {
-        row["example_id"]: narrate(model, processor, decode_frames(row["frames"], blind=blind),
-                                   style=style_of(row["source"]))
-        for row in examples.iter_rows(named=True)
-    }
+    rows = list(examples.iter_rows(named=True))
+    requests = ((decode_frames(row["frames"], blind=blind), PROMPTS[style_of(row["source"])]) for row in rows)
+    answers = generate(model, processor, requests, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    return {row["example_id"]: answer for row, answer in zip(rows, answers, strict=True)}

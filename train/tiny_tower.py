@@ -156,8 +156,7 @@ def render_set(world: ModuleType, image_processor: Any, policy: FramePolicy, *, 
         times = target_times(0.0, scene["duration_s"], policy.frame_count(scene["duration_s"]))
         indices = [min(round(t * scene["fps"]), scene["n_frames"] - 1) for t in times]
         times = [i / scene["fps"] for i in indices]
-        rendered = {i: frame for i, frame in enumerate(world.render_frames(scene)) if i in indices}
-        frames = [fit_pixels(Image.fromarray(rendered[i]), policy.max_pixels) for i in indices]
+        frames = [fit_pixels(Image.fromarray(frame), policy.max_pixels) for frame in world.render_frames(scene, indices)]
         per_frame = [patch_labels(world, scene, t, cell, vocabulary, times) for t in times]
         if policy.layout == "grid":
             images += arrange(policy, frames)
@@ -188,28 +187,39 @@ class PretrainingHeads(torch.nn.Module):
         })
         self.centre = linear(hidden, 2)
 
-    def loss_and_accuracy(self, features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """features (batch, patches, hidden), labels (batch, patches, LABEL_COLUMNS) -> loss, accuracies on this batch."""
+    def loss(self, features: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """features (batch, patches, hidden), labels (batch, patches, LABEL_COLUMNS) -> loss, and each
+        head's logits plus the centre regression's squared error (what `accuracy` reads)."""
         ce = torch.nn.functional.cross_entropy
         column = {name: labels[..., k] for k, name in enumerate(LABEL_COLUMNS)}
-        shape, sign = column["colour"] > 0, column["sign"] > 0
-        targets = {name: column[name] for name in self.classifiers if name != "position"}
-        targets["position"] = torch.arange(features.shape[1]).expand(features.shape[0], -1)
-        logits = {name: head(features) for name, head in self.classifiers.items()}
-        loss = sum(ce(logits[name].flatten(0, 1), targets[name].flatten()) for name in logits)
+        shape = column["colour"] > 0
+        targets = self.targets(features, labels)
+        outputs = {name: head(features) for name, head in self.classifiers.items()}
+        loss = sum(ce(outputs[name].flatten(0, 1), targets[name].flatten()) for name in outputs)
         centre_error = torch.zeros(())
         if shape.any():
             centre_error = (self.centre(features)[shape] - labels[..., 4:6][shape].float() / 1000).pow(2).mean()
-        loss = loss + CENTRE_WEIGHT * centre_error
+        outputs["centre_error"] = centre_error
+        return loss + CENTRE_WEIGHT * centre_error, outputs
+
+    def targets(self, features: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        targets = {name: labels[..., k] for k, name in enumerate(LABEL_COLUMNS) if name in self.classifiers}
+        targets["position"] = torch.arange(features.shape[1]).expand(features.shape[0], -1)
+        return targets
+
+    def accuracy(self, features: torch.Tensor, labels: torch.Tensor, outputs: dict[str, torch.Tensor]) -> dict[str, float]:
+        """Per-patch accuracies of `outputs` (from `loss`); only for reports: training never reads them."""
+        targets = self.targets(features, labels)
+        shape, sign = labels[..., LABEL_COLUMNS.index("colour")] > 0, labels[..., LABEL_COLUMNS.index("sign")] > 0
         with torch.no_grad():
-            right = {name: logits[name].argmax(-1) == targets[name] for name in logits}
+            right = {name: outputs[name].argmax(-1) == targets[name] for name in self.classifiers}
 
             def on(mask: torch.Tensor, name: str) -> float:
                 return right[name][mask].float().mean().item() if mask.any() else float("nan")
 
-            accuracy = {
+            return {
                 "background": right["background"].float().mean().item(),
-                "shape_or_not": ((logits["colour"].argmax(-1) > 0) == shape).float().mean().item(),
+                "shape_or_not": ((outputs["colour"].argmax(-1) > 0) == shape).float().mean().item(),
                 "colour_on_shapes": on(shape, "colour"),
                 "kind_on_shapes": on(shape, "kind"),
                 "motion_on_shapes": on(shape, "motion"),
@@ -217,9 +227,8 @@ class PretrainingHeads(torch.nn.Module):
                 "appears_later_on_shapes": on(shape, "appears_later"),
                 "sign": right["sign"].float().mean().item(),
                 "sign_word_on_sign": on(sign, "sign_word"),
-                "centre_rmse_frame_widths": centre_error.sqrt().item(),
+                "centre_rmse_frame_widths": outputs["centre_error"].sqrt().item(),
             }
-        return loss, accuracy
 
 
 def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleType, config: TowerPretraining,
@@ -243,7 +252,8 @@ def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleTy
         def evaluate() -> dict[str, float]:
             tower.eval()
             with torch.no_grad():
-                _, accuracy = heads.loss_and_accuracy(tower(pixel_values=eval_x).last_hidden_state, eval_y)
+                features = tower(pixel_values=eval_x).last_hidden_state
+                accuracy = heads.accuracy(features, eval_y, heads.loss(features, eval_y)[1])
             return {name: round(value, 4) for name, value in accuracy.items()}
 
         # The heads start random too: "before" is what a linear read-out trained on nothing gets,
@@ -258,7 +268,7 @@ def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleTy
         batches = torch.Generator().manual_seed(config.seed)
         for _ in tqdm(range(config.steps), desc="tower pretraining", unit="step", mininterval=2.0):
             index = torch.randint(len(train_x), (config.batch_size,), generator=batches)
-            loss, _ = heads.loss_and_accuracy(tower(pixel_values=train_x[index]).last_hidden_state, train_y[index])
+            loss, _ = heads.loss(tower(pixel_values=train_x[index]).last_hidden_state, train_y[index])
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
