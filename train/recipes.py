@@ -39,6 +39,7 @@ Dtype = Literal["float32", "bfloat16", "float16"]
 Family = Literal["llava", "qwen2_5_vl"]
 MlpKind = Literal["gated", "plain"]  # gated: SwiGLU (gate, up, down); plain: fc1 -> act -> fc2
 AttnImplementation = Literal["sdpa", "eager", "flash_attention_2"]
+MixedPrecision = Literal["bf16", "no"]
 
 # Keys that belong to a phase: in `train:` for a one-phase recipe, else in each `phases:` item.
 PHASE_KEYS = ("vision", "projector", "language", "epochs", "learning_rate")
@@ -189,6 +190,7 @@ class TrainSpec:
     gradient_accumulation_steps: int
     max_seq_length: int  # tokens, visual tokens included
     gradient_checkpointing: bool
+    mixed_precision: MixedPrecision  # bf16: autocast matmuls to bfloat16 (GPU, or a CPU with AVX-512 BF16 / AMX)
     attn_implementation: AttnImplementation
     lr_scheduler_type: str
     warmup_ratio: float

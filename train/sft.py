@@ -77,7 +77,9 @@ def sft_args(recipe: Recipe, phase: Phase, output_dir: Path, *, max_steps: int =
     from trl import SFTConfig
 
     on_gpu = torch.cuda.is_available()
-    bf16 = on_gpu and recipe.model.dtype == "bfloat16" and torch.cuda.is_bf16_supported()
+    bf16 = recipe.train.mixed_precision == "bf16"
+    if bf16 and on_gpu and not torch.cuda.is_bf16_supported():
+        raise ValueError(f"{recipe.source}: train.mixed_precision is bf16 but this GPU has no bfloat16; set it to no")
     return SFTConfig(
         output_dir=str(output_dir),
         num_train_epochs=1,  # the caller's dataset already holds every epoch, in curriculum order
