@@ -9,7 +9,9 @@ models/tiny-llava/ in Hugging Face format (safetensors, tokenizer, processor):
 2. train/tiny_tower.py pretrains its vision tower on freshly drawn sample-world scenes, laid out
    as the recipe's frame policy lays out frames (a 2x2 grid), with per-patch labels, as real
    recipes start from a pretrained SigLIP; the projector and the decoder stay random;
-3. the model is saved again, with models/tiny-llava/tower_pretraining.json (held-out accuracies).
+3. the model is saved again, with tower_pretraining.json (held-out accuracies), into
+   models/tiny-llava.partial, renamed to models/tiny-llava at the end (a killed run leaves no
+   untrained model where the train stage would load it).
 
 The same mixture, recipe and params give the same bytes on the same machine.
 """

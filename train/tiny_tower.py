@@ -283,15 +283,24 @@ def build_pretrained_tiny_llava(texts: list[str], out: Path, recipe: Any, world:
                                 config: TowerPretraining) -> tuple[Any, dict[str, Any]]:
     """The tiny recipe's model in `out`: built with random weights (tokenizer trained on `texts`),
     its tower pretrained on images laid out by the recipe's frame policy, saved with
-    tower_pretraining.json. Returns the model and the pretraining report."""
+    tower_pretraining.json. Returns the model and the pretraining report.
+
+    Built in `<out>.partial` and renamed to `out` once pretrained: a run killed midway never
+    leaves an untrained model where training would load it.
+    """
     import json
+    import shutil
 
     from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options
 
-    build_tiny_llava(texts, out, seed=0, **tiny_llava_options(recipe))
-    model, processor = load_narrator(str(out))
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    build_tiny_llava(texts, partial, seed=0, **tiny_llava_options(recipe))
+    model, processor = load_narrator(str(partial))
     report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, config,
                             FramePolicy.from_recipe(recipe.data))
-    model.save_pretrained(out, safe_serialization=True)
-    (out / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    model.save_pretrained(partial, safe_serialization=True)
+    (partial / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    shutil.rmtree(out, ignore_errors=True)
+    partial.rename(out)
     return model, report
