@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +23,6 @@ from curation.schema import raw_hash
 
 pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
 
-REPO = Path(__file__).resolve().parents[1]
 # The data pipeline (the train stages have their own test: tests/test_train_stage.py).
 TARGETS = ["report", "frames"]
 

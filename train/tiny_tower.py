@@ -191,8 +191,7 @@ class PretrainingHeads(torch.nn.Module):
         """features (batch, patches, hidden), labels (batch, patches, LABEL_COLUMNS) -> loss, and each
         head's logits plus the centre regression's squared error (what `accuracy` reads)."""
         ce = torch.nn.functional.cross_entropy
-        column = {name: labels[..., k] for k, name in enumerate(LABEL_COLUMNS)}
-        shape = column["colour"] > 0
+        shape = labels[..., LABEL_COLUMNS.index("colour")] > 0
         targets = self.targets(features, labels)
         outputs = {name: head(features) for name, head in self.classifiers.items()}
         loss = sum(ce(outputs[name].flatten(0, 1), targets[name].flatten()) for name in outputs)
