@@ -1,18 +1,22 @@
-"""What an ingest stage hands back: examples, quarantine rows and per-file counts.
+"""What a source's reader hands to the ingest stage, and the books the stage keeps.
 
-Every ingest keeps the same books, so a person can check that nothing was lost:
+Every reader yields `FileResult`s: the examples and quarantine rows made from one raw file
+(or, for a reader that streams, from one block of it), with how many raw records it read and
+used. The stage sums them per file, so a person can check that nothing was lost:
 for each raw file, `raw_records == records_used + quarantined`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from curation.schema import examples_table, quarantine_table
+from curation.schema import EXAMPLE_SCHEMA, QUARANTINE_SCHEMA
 
 
 @dataclass
@@ -43,61 +47,65 @@ class FileCounts:
         }
 
 
-@dataclass
-class IngestResult:
-    """Examples and quarantine rows of one source, with per-file counts."""
+@dataclass(frozen=True)
+class FileResult:
+    """What a reader made from one raw file, or from one block of it."""
 
-    examples: list[dict[str, Any]] = field(default_factory=list)
-    quarantined: list[dict[str, Any]] = field(default_factory=list)
-    counts: dict[str, FileCounts] = field(default_factory=dict)
+    raw_file: str  # the path as found from params (dir + pattern)
+    raw_records: int  # raw records read
+    records_used: int  # raw records that ended up inside an example
+    examples: pa.Table  # EXAMPLE_SCHEMA
+    quarantined: pa.Table  # QUARANTINE_SCHEMA
 
-    def add_file(
-        self,
-        raw_file: str,
-        *,
-        raw_records: int,
-        records_used: int,
-        examples: Sequence[Mapping[str, Any]],
-        quarantined: Sequence[Mapping[str, Any]],
-    ) -> FileCounts:
-        """Add one file's output; fail loudly if its records do not reconcile."""
-        if raw_file in self.counts:
-            raise ValueError(f"{raw_file} is listed twice in the ingest inputs")
-        reasons: dict[str, int] = {}
-        for q in quarantined:
-            reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
-        counts = FileCounts(raw_records, records_used, len(quarantined), len(examples), reasons)
+    def counts(self) -> FileCounts:
+        """This result's counts; fails loudly if its records do not reconcile."""
+        reasons = Counter(self.quarantined.column("reason").to_pylist())
+        counts = FileCounts(
+            self.raw_records, self.records_used, self.quarantined.num_rows, self.examples.num_rows, dict(reasons)
+        )
         if counts.raw_records != counts.records_used + counts.quarantined:
-            raise ValueError(f"internal error: {raw_file}: raw records lost or counted twice, {counts.as_dict()}")
-        self.counts[raw_file] = counts
-        self.examples.extend(dict(r) for r in examples)
-        self.quarantined.extend(dict(q) for q in quarantined)
+            raise ValueError(f"internal error: {self.raw_file}: raw records lost or counted twice, {counts.as_dict()}")
+        if self.examples.schema != EXAMPLE_SCHEMA or self.quarantined.schema != QUARANTINE_SCHEMA:
+            raise ValueError(f"internal error: {self.raw_file}: a reader's tables do not have the ingest schemas")
         return counts
 
-    def metrics(self) -> dict[str, Any]:
-        """`{"files": {raw_file: counts}, "total": counts}` for data/interim/ingest/<source>/counts.json.
 
-        counts = {raw_records, records_used, quarantined, examples, quarantine_reasons: {reason: n}},
-        the same shape as the LVD-2M ingest's metrics.
+class IngestCounts:
+    """Per-file counts of one source, summed over the results of each file."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, FileCounts] = {}
+
+    def add(self, result: FileResult) -> None:
+        self.files.setdefault(result.raw_file, FileCounts()).add(result.counts())
+
+    def as_dict(self) -> dict[str, Any]:
+        """`{"files": {raw_file: counts}, "total": counts}`, the content of <out>/counts.json.
+
+        counts = {raw_records, records_used, quarantined, examples, quarantine_reasons: {reason: n}}.
         """
         total = FileCounts()
-        for c in self.counts.values():
-            total.add(c)
-        return {"files": {name: c.as_dict() for name, c in self.counts.items()}, "total": total.as_dict()}
+        for counts in self.files.values():
+            total.add(counts)
+        return {"files": {name: c.as_dict() for name, c in self.files.items()}, "total": total.as_dict()}
 
-    def examples_table(self) -> pa.Table:
-        """EXAMPLE_SCHEMA table sorted by example_id; example ids must be unique."""
-        ids = [r["example_id"] for r in self.examples]
-        if len(set(ids)) != len(ids):
-            repeated = sorted({i for i in ids if ids.count(i) > 1})[:5]
-            raise ValueError(f"internal error: repeated example_id(s) {repeated}")
-        return examples_table(sorted(self.examples, key=lambda r: r["example_id"]))
 
-    def quarantine_table(self) -> pa.Table:
-        """QUARANTINE_SCHEMA table sorted by file, record number (unnumbered last) and hash."""
+def examples_by_id(tables: Sequence[pa.Table]) -> pa.Table:
+    """The examples of `tables` in one table sorted by example_id; example ids must be unique."""
+    table = pa.concat_tables([EXAMPLE_SCHEMA.empty_table(), *tables]).sort_by("example_id")
+    ids = table.column("example_id").to_pylist()
+    repeated = sorted({a for a, b in zip(ids, ids[1:]) if a == b})
+    if repeated:
+        raise ValueError(f"internal error: repeated example_id(s) {repeated[:5]}")
+    # One chunk, so the Parquet bytes do not depend on how the readers split their output.
+    return table.combine_chunks()
 
-        def key(q: Mapping[str, Any]) -> tuple[str, bool, int, str, str]:
-            row = q.get("raw_row")
-            return (q["raw_file"], row is None, row or 0, q["reason"], q["raw_row_hash"])
 
-        return quarantine_table(sorted(self.quarantined, key=key))
+def quarantine_by_record(tables: Sequence[pa.Table]) -> pa.Table:
+    """The quarantine rows of `tables` sorted by file, record number (unnumbered last), reason and hash."""
+    table = pa.concat_tables([QUARANTINE_SCHEMA.empty_table(), *tables])
+    rows = table.column("raw_row")
+    keyed = table.append_column("_unnumbered", pc.is_null(rows)).append_column("_row", pc.fill_null(rows, 0))
+    keys = ["raw_file", "_unnumbered", "_row", "reason", "raw_row_hash"]
+    order = pc.sort_indices(keyed, sort_keys=[(key, "ascending") for key in keys])  # a stable sort
+    return table.take(order).combine_chunks()

@@ -2,7 +2,8 @@
 
 One line, one image: `{"image/key": ..., "IIW": "<description>", ...}`. The text and key
 fields are named in params (`ingest.image_descriptions.text_field` / `key_field`). Images have
-no timeline, so clip times are null and there are no segments.
+no timeline, so clip times are null and there are no segments. `read(params)` is the source's
+reader for the ingest stage, one result per file.
 
 Lines are numbered from 1 (raw_row); blank lines are not records and are skipped.
 A line that is not a JSON object, or lacks either field, is quarantined (bad_json); an empty
@@ -13,52 +14,56 @@ duplicate_key. A file that is not UTF-8 cannot be used at all (InputFileError).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from curation.io import InputFileError
-from curation.schema import SOURCE_IMAGE_DESCRIPTIONS, raw_hash
+from config.params import ImageDescriptionsParams
+from curation.bookkeeping import FileResult
+from curation.io import InputFileError, find_inputs
+from curation.schema import SOURCE_IMAGE_DESCRIPTIONS, examples_table, quarantine_table, raw_hash
 
 
-@dataclass
-class DescriptionFile:
-    """What one JSON Lines file yields."""
+def read(params: ImageDescriptionsParams) -> Iterator[FileResult]:
+    """The description files (params dir + pattern, in name order), one result per file.
 
-    raw_file: str
-    raw_records: int
-    examples: list[dict[str, Any]]
-    quarantined: list[dict[str, Any]]
+    An image described in two files is kept once, where first read.
+    """
+    seen_keys: set[str] = set()
+    for path in find_inputs(params.dir, params.pattern, "ingest.image_descriptions"):
+        yield read_file(path, params, seen_keys)
 
 
-def read_image_descriptions(
-    path: str | Path, *, text_field: str, key_field: str, license: str, seen_keys: set[str] | None = None
-) -> DescriptionFile:
-    """Read a JSON Lines file of image descriptions; `seen_keys` carries keys across files."""
+def read_file(path: str | Path, params: ImageDescriptionsParams, seen_keys: set[str]) -> FileResult:
+    """Read a JSON Lines file of image descriptions; `seen_keys` (updated) carries keys across files."""
     path = Path(path)
-    seen = set() if seen_keys is None else seen_keys
+    key_field, text_field = params.key_field, params.text_field
     try:
         # Split on "\n" only: str.splitlines() would also split on U+2028 inside JSON strings.
         lines = path.read_text(encoding="utf-8-sig").split("\n")
     except FileNotFoundError:
-        raise InputFileError(path, "file not found", "check ingest.image_descriptions.files in params.yaml") from None
+        raise InputFileError(
+            path, "file not found", "check ingest.image_descriptions.dir and pattern in params.yaml"
+        ) from None
     except UnicodeDecodeError as err:
         raise InputFileError(
             path, f"not UTF-8 text (byte {err.start})", f"re-encode it, e.g. `iconv -f latin1 -t utf-8 {path.name}`"
         ) from None
 
-    result = DescriptionFile(str(path), 0, [], [])
+    raw_records = 0
+    examples: list[dict[str, Any]] = []
+    quarantined: list[dict[str, Any]] = []
     for number, line in enumerate(lines, start=1):
         line = line.removesuffix("\r")
         if not line.strip():
             continue
-        result.raw_records += 1
+        raw_records += 1
         try:
             key, text = _key_and_text(line, key_field=key_field, text_field=text_field)
-            if key in seen:
+            if key in seen_keys:
                 raise _BadLine("duplicate_key", f"{key_field} {key!r} was already read")
         except _BadLine as bad:
-            result.quarantined.append(
+            quarantined.append(
                 {
                     "source": SOURCE_IMAGE_DESCRIPTIONS,
                     "raw_file": str(path),
@@ -70,8 +75,8 @@ def read_image_descriptions(
                 }
             )
             continue
-        seen.add(key)
-        result.examples.append(
+        seen_keys.add(key)
+        examples.append(
             {
                 "example_id": f"{SOURCE_IMAGE_DESCRIPTIONS}:{key}",
                 "source": SOURCE_IMAGE_DESCRIPTIONS,
@@ -87,10 +92,16 @@ def read_image_descriptions(
                 "text": text,
                 "text_field": text_field,
                 "segments": [],
-                "license": license,
+                "license": params.license,
             }
         )
-    return result
+    return FileResult(
+        raw_file=str(path),
+        raw_records=raw_records,
+        records_used=len(examples),  # one line, one example
+        examples=examples_table(examples),
+        quarantined=quarantine_table(quarantined),
+    )
 
 
 class _BadLine(Exception):

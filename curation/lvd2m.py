@@ -27,10 +27,19 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
-from curation.io import iter_csv_batches
-from curation.schema import EXAMPLE_SCHEMA, SEGMENT_CAPTION_PART, SOURCE_LVD2M, conform, quarantine_table
+from config.params import Lvd2mParams
+from curation.bookkeeping import FileResult
+from curation.io import find_inputs, iter_csv_batches
+from curation.schema import (
+    EXAMPLE_SCHEMA,
+    QUARANTINE_SCHEMA,
+    SEGMENT_CAPTION_PART,
+    SOURCE_LVD2M,
+    conform,
+    quarantine_table,
+    text_hash_column,
+)
 
-CAPTION_FIELDS = ("refined_caption", "raw_caption", "rewritten_caption", "orig_caption")
 BASE_COLUMNS = ("key", "video_id", "url", "dataset_src", "video_time", "total score")
 COLUMN_HINT = (
     "LVD-2M files need the columns key, video_id, url, dataset_src, video_time, 'total score' "
@@ -54,25 +63,22 @@ class SeenKeys:
         self.keys = pl.concat([self.keys, keys.rename("key")], rechunk=True)
 
 
-def read_lvd2m_csv(
-    path: str | Path,
-    *,
-    caption_field: str = "refined_caption",
-    raw_caption_window_s: float = 30.0,
-    license: str,
-    seen_keys: SeenKeys | None = None,
-    block_size: int = 64 << 20,
-) -> Iterator[tuple[pa.Table, pa.Table]]:
-    """Yield (examples, quarantine) table pairs, one per block of the file, in file order.
+def read(params: Lvd2mParams, *, block_size: int = 64 << 20) -> Iterator[FileResult]:
+    """The release's files (params dir + pattern, in name order), one result per block, in file order.
 
-    `seen_keys` carries clip keys across files so that a key repeated in another file of
-    the same release is quarantined as a duplicate rather than producing two examples.
+    Streams: a block's result is yielded before the next block is read, so memory stays flat
+    on a 2-million-row release. A clip key repeated in a later block or file is quarantined
+    as a duplicate rather than producing two examples.
     """
-    if caption_field not in CAPTION_FIELDS:
-        raise ValueError(f"params ingest.lvd2m.caption_field is {caption_field!r}; use one of {list(CAPTION_FIELDS)}")
-    seen_keys = SeenKeys() if seen_keys is None else seen_keys
+    seen_keys = SeenKeys()
+    for path in find_inputs(params.dir, params.pattern, "ingest.lvd2m"):
+        yield from _read_file(path, params, seen_keys, block_size)
+
+
+def _read_file(path: Path, params: Lvd2mParams, seen_keys: SeenKeys, block_size: int) -> Iterator[FileResult]:
+    read_any = False
     for batch in iter_csv_batches(
-        path, source=SOURCE_LVD2M, required_columns=[*BASE_COLUMNS, caption_field], hint=COLUMN_HINT,
+        path, source=SOURCE_LVD2M, required_columns=[*BASE_COLUMNS, params.caption_field], hint=COLUMN_HINT,
         block_size=block_size,
     ):
         frame = pl.from_arrow(batch.table)
@@ -81,12 +87,15 @@ def read_lvd2m_csv(
             frame,
             row_numbers=batch.row_numbers,
             raw_file=str(path),
-            caption_field=caption_field,
-            raw_caption_window_s=raw_caption_window_s,
-            license=license,
+            params=params,
             seen_keys=seen_keys,
         )
-        yield examples, quarantine_table(batch.quarantined + quarantined)
+        quarantine = quarantine_table(batch.quarantined + quarantined)
+        read_any = True
+        # One example per clip record: every record read is either an example or quarantined.
+        yield FileResult(str(path), examples.num_rows + quarantine.num_rows, examples.num_rows, examples, quarantine)
+    if not read_any:  # a header-only file still gets its (zero) counts
+        yield FileResult(str(path), 0, 0, EXAMPLE_SCHEMA.empty_table(), QUARANTINE_SCHEMA.empty_table())
 
 
 def parse_timestamp_list(column: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
@@ -123,11 +132,10 @@ def _normalize_block(
     *,
     row_numbers: Sequence[int],
     raw_file: str,
-    caption_field: str,
-    raw_caption_window_s: float,
-    license: str,
+    params: Lvd2mParams,
     seen_keys: SeenKeys,
 ) -> tuple[pa.Table, list[dict[str, object]]]:
+    caption_field = params.caption_field
     file_columns = frame.columns
     has = set(file_columns).__contains__
     frame = frame.with_columns(pl.Series("raw_row", list(row_numbers), dtype=pl.Int64))
@@ -228,12 +236,10 @@ def _normalize_block(
         }
         for row in bad.iter_rows(named=True)
     ]
-    return _examples(good, raw_file, caption_field, raw_caption_window_s, license, has("raw_caption")), quarantined
+    return _examples(good, raw_file, params, has("raw_caption")), quarantined
 
 
-def _examples(
-    good: pl.DataFrame, raw_file: str, caption_field: str, window_s: float, license: str, has_raw_caption: bool
-) -> pa.Table:
+def _examples(good: pl.DataFrame, raw_file: str, params: Lvd2mParams, has_raw_caption: bool) -> pa.Table:
     # A clip without a span (WebVid) is the whole linked file.
     clip_start = pl.coalesce(pl.col("_span_start"), pl.lit(0.0))
     clip_end = pl.coalesce(pl.col("_span_end"), pl.col("_video_time"))
@@ -245,13 +251,14 @@ def _examples(
         pl.col("key").alias("clip_key"),
         clip_start.alias("clip_start_s"),
         clip_end.alias("clip_end_s"),
-        pl.lit(caption_field).alias("text_field"),
+        pl.lit(params.caption_field).alias("text_field"),
         pl.col("_motion").alias("motion_score"),
         pl.col("_video_time").alias("clip_duration_s"),
-        pl.lit(license).alias("license"),
+        pl.lit(params.license).alias("license"),
+        text_hash_column(pl.col("text")),
     )
     if has_raw_caption:
-        frame = _with_caption_segments(frame, window_s)
+        frame = _with_caption_segments(frame, params.raw_caption_window_s)
     else:
         frame = frame.with_columns(pl.Series("segments", [[]] * frame.height, dtype=SEGMENT_LIST_DTYPE))
     return conform(frame, EXAMPLE_SCHEMA)

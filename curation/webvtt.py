@@ -2,7 +2,8 @@
 
 Each cue is a described moment (kind "cue"); cues are grouped into narration windows
 (curation/windows.py) and each window becomes one example. The file name up to the first
-"_" is the video id (`vid00042_descriptions_en.vtt` -> `vid00042`).
+"_" is the video id (`vid00042_descriptions_en.vtt` -> `vid00042`). `read(params)` is the
+source's reader for the ingest stage, one result per track.
 
 Parsing is webvtt-py's; this module only decides what a cue's text is (cue tags such as
 `<v Speaker>`, `<b>` and `<c.x>` removed, HTML entities decoded, lines joined with a space)
@@ -15,6 +16,7 @@ and what to do with unusable cues:
 from __future__ import annotations
 
 import html
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +24,11 @@ from typing import Any
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from curation.io import InputFileError
-from curation.schema import SEGMENT_CUE, SOURCE_AD_WEBVTT, raw_hash
-from curation.windows import WindowPolicy, narration_windows
+from config.params import AdWebvttParams, WindowParams
+from curation.bookkeeping import FileResult
+from curation.io import InputFileError, find_inputs
+from curation.schema import SEGMENT_CUE, SOURCE_AD_WEBVTT, examples_table, quarantine_table, raw_hash
+from curation.windows import narration_windows
 
 TEXT_FIELD = "cue"
 
@@ -74,21 +78,13 @@ def read_cues(path: str | Path) -> list[Cue]:
     ]
 
 
-@dataclass
-class TrackExamples:
-    """What one description track yields."""
-
-    raw_file: str
-    raw_records: int
-    examples: list[dict[str, Any]]
-    quarantined: list[dict[str, Any]]
-
-    @property
-    def records_used(self) -> int:
-        return sum(len(e["segments"]) for e in self.examples)
+def read(params: AdWebvttParams) -> Iterator[FileResult]:
+    """The description tracks (params dir + pattern, in name order), one result per track."""
+    for path in find_inputs(params.dir, params.pattern, "ingest.ad_webvtt"):
+        yield read_track(path, params.window, params.license)
 
 
-def track_examples(path: str | Path, policy: WindowPolicy, license: str) -> TrackExamples:
+def read_track(path: str | Path, window: WindowParams, license: str) -> FileResult:
     """Read one description track and turn its cues into windowed examples.
 
     example_id is `ad_webvtt:<file stem>:<window index from 0>`; raw_row is the number of the
@@ -114,8 +110,8 @@ def track_examples(path: str | Path, policy: WindowPolicy, license: str) -> Trac
     video_id = video_id_from_path(path)
 
     examples: list[dict[str, Any]] = []
-    for index, window in enumerate(narration_windows([(c.start_s, c.end_s) for c in usable], policy)):
-        members = [usable[i] for i in window.members]
+    for index, span in enumerate(narration_windows([(c.start_s, c.end_s) for c in usable], window)):
+        members = [usable[i] for i in span.members]
         examples.append(
             {
                 "example_id": f"{SOURCE_AD_WEBVTT}:{path.stem}:{index}",
@@ -127,8 +123,8 @@ def track_examples(path: str | Path, policy: WindowPolicy, license: str) -> Trac
                 "video_id": video_id,
                 "url": None,
                 "clip_key": path.stem,
-                "clip_start_s": window.start_s,
-                "clip_end_s": window.end_s,
+                "clip_start_s": span.start_s,
+                "clip_end_s": span.end_s,
                 "text": " ".join(c.text for c in members),
                 "text_field": TEXT_FIELD,
                 "segments": [
@@ -138,4 +134,10 @@ def track_examples(path: str | Path, policy: WindowPolicy, license: str) -> Trac
                 "license": license,
             }
         )
-    return TrackExamples(str(path), len(cues), examples, quarantined)
+    return FileResult(
+        raw_file=str(path),
+        raw_records=len(cues),
+        records_used=sum(len(e["segments"]) for e in examples),
+        examples=examples_table(examples),
+        quarantined=quarantine_table(quarantined),
+    )

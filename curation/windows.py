@@ -22,50 +22,10 @@ Policies:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-POLICIES = ("per_clip", "merged")
-
-
-@dataclass(frozen=True)
-class WindowPolicy:
-    """How described moments become narration windows (params `ingest.<source>.window`)."""
-
-    policy: str
-    pad_before_s: float
-    pad_after_s: float
-    min_window_s: float
-    max_window_s: float
-    merge_gap_s: float
-
-    def __post_init__(self) -> None:
-        if self.policy not in POLICIES:
-            raise ValueError(f"window policy {self.policy!r} is not one of {list(POLICIES)}")
-        for name in ("pad_before_s", "pad_after_s", "min_window_s", "max_window_s", "merge_gap_s"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"window {name} must be a number >= 0, got {value!r}")
-        if self.min_window_s > self.max_window_s:
-            raise ValueError(
-                f"window min_window_s ({self.min_window_s}) is larger than max_window_s ({self.max_window_s})"
-            )
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any], where: str = "window") -> WindowPolicy:
-        """Build from a params dict, naming `where` (e.g. "ingest.youdescribe.window") on bad keys."""
-        expected = [f.name for f in fields(cls)]
-        unknown = sorted(set(params) - set(expected))
-        missing = [name for name in expected if name not in params]
-        if unknown or missing:
-            raise ValueError(
-                f"params {where}: unknown keys {unknown}, missing keys {missing}; expected exactly {expected}"
-            )
-        try:
-            return cls(**{name: params[name] for name in expected})
-        except ValueError as err:
-            raise ValueError(f"params {where}: {err}") from None
+from config.params import WindowParams
 
 
 @dataclass(frozen=True)
@@ -78,9 +38,9 @@ class Window:
 
 
 def narration_windows(
-    moments: Sequence[tuple[float, float]], policy: WindowPolicy, duration_s: float | None = None
+    moments: Sequence[tuple[float, float]], params: WindowParams, duration_s: float | None = None
 ) -> list[Window]:
-    """Group time-sorted (start, end) moments into windows per `policy`.
+    """Group time-sorted (start, end) moments into windows as `params` (`ingest.<source>.window`) says.
 
     `moments` must be sorted by start. A moment whose end is before its start (a broken cue)
     is kept as is; its window simply covers its start. `duration_s` (the video length, if
@@ -93,17 +53,17 @@ def narration_windows(
     windows: list[Window] = []
     group: list[int] = []
     for index, (start, _end) in enumerate(moments):
-        if group and policy.policy == "merged":
+        if group and params.policy == "merged":
             last_end = max(_moment_end(moments[i]) for i in group)
-            joined = _window(moments, [*group, index], policy, duration_s)
-            if start - last_end <= policy.merge_gap_s and joined.end_s - joined.start_s <= policy.max_window_s:
+            joined = _window(moments, [*group, index], params, duration_s)
+            if start - last_end <= params.merge_gap_s and joined.end_s - joined.start_s <= params.max_window_s:
                 group.append(index)
                 continue
         if group:
-            windows.append(_window(moments, group, policy, duration_s))
+            windows.append(_window(moments, group, params, duration_s))
         group = [index]
     if group:
-        windows.append(_window(moments, group, policy, duration_s))
+        windows.append(_window(moments, group, params, duration_s))
     return windows
 
 
@@ -113,16 +73,16 @@ def _moment_end(moment: tuple[float, float]) -> float:
 
 
 def _window(
-    moments: Sequence[tuple[float, float]], members: Sequence[int], policy: WindowPolicy, duration_s: float | None
+    moments: Sequence[tuple[float, float]], members: Sequence[int], params: WindowParams, duration_s: float | None
 ) -> Window:
     first = min(moments[i][0] for i in members)
     last = max(_moment_end(moments[i]) for i in members)
-    start = first - policy.pad_before_s
-    end = last + policy.pad_after_s
-    if end - start < policy.min_window_s:
+    start = first - params.pad_before_s
+    end = last + params.pad_after_s
+    if end - start < params.min_window_s:
         centre = (start + end) / 2
-        start = centre - policy.min_window_s / 2
-        end = centre + policy.min_window_s / 2
+        start = centre - params.min_window_s / 2
+        end = centre + params.min_window_s / 2
     # Clamp the padding, never the described moments themselves.
     start = min(max(start, 0.0), first)
     if duration_s is not None:

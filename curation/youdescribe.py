@@ -4,10 +4,11 @@ Two raw forms carry the same clips:
 - the YuWA CSV export (`premium_transcribed_audio_clips_english.csv`), one row per audio clip;
 - YouDescribe API v1 responses (`GET /v1/videos/{youtube_id}`), one JSON file per video.
 
-Each reader turns a file into `Clip`s plus quarantine rows. `quarantine_repeats` then drops
-clips already read (a repeated audio clip id, or a description already read from an earlier
-file), and `narration_examples` groups each description's clips into windows
-(curation/windows.py), one example per window.
+`read(params)` is the source's reader for the ingest stage. Each file reader turns a file
+into `Clip`s plus quarantine rows. `quarantine_repeats` then drops clips already read (a
+repeated audio clip id, or a description already read from an earlier file), and
+`narration_examples` groups each description's clips into windows (curation/windows.py), one
+example per window.
 
 Timeline: times are seconds into the YouTube video. An inline clip plays over the video and
 spans [start_time, start_time + duration] (end_time is derived, not trusted). An extended clip
@@ -16,7 +17,7 @@ pauses the video for `duration` seconds, so on the video timeline it is a moment
 
 Bookkeeping invariant: every raw clip record of a file ends up either in exactly one example's
 segments or in quarantine, so `raw_records == records_used + quarantined` (checked by
-curation.bookkeeping.IngestResult.add_file).
+curation.bookkeeping.FileResult.counts).
 """
 
 from __future__ import annotations
@@ -25,15 +26,23 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from curation.bookkeeping import IngestResult
-from curation.io import InputFileError, read_csv_header, read_csv_records
-from curation.schema import SEGMENT_EXTENDED, SEGMENT_INLINE, SOURCE_YOUDESCRIBE, raw_hash
-from curation.windows import WindowPolicy, narration_windows
+from config.params import WindowParams, YouDescribeParams
+from curation.bookkeeping import FileResult
+from curation.io import InputFileError, find_inputs, read_csv_header, read_csv_records
+from curation.schema import (
+    SEGMENT_EXTENDED,
+    SEGMENT_INLINE,
+    SOURCE_YOUDESCRIBE,
+    examples_table,
+    quarantine_table,
+    raw_hash,
+)
+from curation.windows import narration_windows
 
 CSV_COLUMNS = (
     "videos_youtube_id",
@@ -355,7 +364,39 @@ def _quarantine(
 # ---------------------------------------------------------------------------
 
 
-def quarantine_repeats(files: Sequence[ClipFile]) -> list[ClipFile]:
+def read(params: YouDescribeParams) -> Iterator[FileResult]:
+    """The dump's files, one result each: CSV exports first, then API responses, each sorted.
+
+    A clip seen twice is kept where it was first read, so this order decides which copy wins.
+    """
+    where = "ingest.youdescribe"
+    csv_files = find_inputs(params.dir, params.csv_pattern, where) if params.csv_pattern else []
+    json_files = find_inputs(params.dir, params.api_json_pattern, where) if params.api_json_pattern else []
+    return file_results(_clip_files(csv_files, json_files), params.window, params.license)
+
+
+def _clip_files(csv_files: Sequence[Path], json_files: Sequence[Path]) -> Iterator[ClipFile]:
+    # Read lazily: a file is read when the stage asks for its result.
+    for path in csv_files:
+        yield read_yuwa_csv(path)
+    for path in json_files:
+        yield read_api_json(path)
+
+
+def file_results(clip_files: Iterable[ClipFile], window: WindowParams, license: str) -> Iterator[FileResult]:
+    """Turn read files (in the order given) into examples, one result per file."""
+    for clip_file in quarantine_repeats(clip_files):
+        rows = narration_examples(clip_file, window, license)
+        yield FileResult(
+            raw_file=clip_file.raw_file,
+            raw_records=clip_file.raw_records,
+            records_used=sum(len(r["segments"]) for r in rows),
+            examples=examples_table(rows),
+            quarantined=quarantine_table(clip_file.quarantined),
+        )
+
+
+def quarantine_repeats(files: Iterable[ClipFile]) -> Iterator[ClipFile]:
     """Quarantine clips already read, in file order, then record order (reason duplicate_key).
 
     A clip is a repeat when its audio clip id was seen before, or when its description was
@@ -364,7 +405,6 @@ def quarantine_repeats(files: Sequence[ClipFile]) -> list[ClipFile]:
     """
     seen_clips: set[str] = set()
     description_file: dict[str, str] = {}
-    out: list[ClipFile] = []
     for clip_file in files:
         kept: list[Clip] = []
         quarantined = list(clip_file.quarantined)
@@ -382,11 +422,10 @@ def quarantine_repeats(files: Sequence[ClipFile]) -> list[ClipFile]:
             quarantined.append(
                 _quarantine(clip_file.raw_file, clip.raw_row, clip.raw_fields, "duplicate_key", detail, raw_record)
             )
-        out.append(replace(clip_file, clips=kept, quarantined=quarantined))
-    return out
+        yield replace(clip_file, clips=kept, quarantined=quarantined)
 
 
-def narration_examples(clip_file: ClipFile, policy: WindowPolicy, license: str) -> list[dict[str, Any]]:
+def narration_examples(clip_file: ClipFile, window: WindowParams, license: str) -> list[dict[str, Any]]:
     """One EXAMPLE_SCHEMA row per narration window of each description in `clip_file`.
 
     example_id is `youdescribe:<audio_descriptions_id>:<window index from 0>`; a description's
@@ -402,9 +441,9 @@ def narration_examples(clip_file: ClipFile, policy: WindowPolicy, license: str) 
         # A description belongs to one video; its first clip in file order names it.
         first = min(clips, key=lambda c: c.raw_row)
         duration = clip_file.video_duration_s.get(first.video_id)
-        windows = narration_windows([(c.start_s, c.end_s) for c in clips], policy, duration)
-        for index, window in enumerate(windows):
-            members = [clips[i] for i in window.members]
+        windows = narration_windows([(c.start_s, c.end_s) for c in clips], window, duration)
+        for index, span in enumerate(windows):
+            members = [clips[i] for i in span.members]
             rows.append(
                 {
                     "example_id": f"{SOURCE_YOUDESCRIBE}:{description_id}:{index}",
@@ -416,8 +455,8 @@ def narration_examples(clip_file: ClipFile, policy: WindowPolicy, license: str) 
                     "video_id": first.video_id,
                     "url": f"https://www.youtube.com/watch?v={first.video_id}",
                     "clip_key": description_id,
-                    "clip_start_s": window.start_s,
-                    "clip_end_s": window.end_s,
+                    "clip_start_s": span.start_s,
+                    "clip_end_s": span.end_s,
                     "text": " ".join(c.text for c in members),
                     "text_field": clip_file.text_field,
                     "segments": [
@@ -430,18 +469,3 @@ def narration_examples(clip_file: ClipFile, policy: WindowPolicy, license: str) 
                 }
             )
     return rows
-
-
-def ingest_youdescribe(clip_files: Iterable[ClipFile], policy: WindowPolicy, license: str) -> IngestResult:
-    """Turn read files (in the order given: CSVs, then API JSON) into examples with per-file counts."""
-    result = IngestResult()
-    for clip_file in quarantine_repeats(list(clip_files)):
-        rows = narration_examples(clip_file, policy, license)
-        result.add_file(
-            clip_file.raw_file,
-            raw_records=clip_file.raw_records,
-            records_used=sum(len(r["segments"]) for r in rows),
-            examples=rows,
-            quarantined=clip_file.quarantined,
-        )
-    return result

@@ -8,9 +8,12 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 import pytest
+from pydantic import ValidationError
 
+from config.params import Lvd2mParams
+from curation.bookkeeping import FileResult, IngestCounts
 from curation.io import InputFileError
-from curation.lvd2m import SeenKeys, read_lvd2m_csv, split_raw_caption
+from curation.lvd2m import read, split_raw_caption
 from curation.schema import EXAMPLE_SCHEMA, QUARANTINE_SCHEMA
 
 # Deliberately not the order of the release's documentation: columns are read by name.
@@ -47,13 +50,34 @@ def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] = COLUM
     return path
 
 
+def lvd2m_params(directory: Path, pattern: str, **overrides: object) -> Lvd2mParams:
+    section = {
+        "dir": str(directory),
+        "pattern": pattern,
+        "caption_field": "refined_caption",
+        "raw_caption_window_s": 30.0,
+        "license": "test",
+    }
+    return Lvd2mParams.model_validate({**section, **overrides})
+
+
+def results(path: Path, *, block_size: int = 64 << 20, **overrides: object) -> list[FileResult]:
+    """The reader's results for the one file `path` (its folder + its name as the pattern)."""
+    out = list(read(lvd2m_params(path.parent, path.name, **overrides), block_size=block_size))
+    for result in out:
+        assert result.examples.schema == EXAMPLE_SCHEMA and result.quarantined.schema == QUARANTINE_SCHEMA
+        result.counts()  # raises unless raw_records == records_used + quarantined
+    return out
+
+
+def frames(out: list[FileResult]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    examples = pa.concat_tables([r.examples for r in out])
+    quarantined = pa.concat_tables([r.quarantined for r in out])
+    return pl.from_arrow(examples), pl.from_arrow(quarantined)  # type: ignore[return-value]
+
+
 def ingest(path: Path, **kwargs: object) -> tuple[pl.DataFrame, pl.DataFrame]:
-    examples, quarantined = [], []
-    for ex, q in read_lvd2m_csv(path, license="test", **kwargs):  # type: ignore[arg-type]
-        assert ex.schema == EXAMPLE_SCHEMA and q.schema == QUARANTINE_SCHEMA
-        examples.append(ex)
-        quarantined.append(q)
-    return pl.from_arrow(pa.concat_tables(examples)), pl.from_arrow(pa.concat_tables(quarantined))  # type: ignore[return-value]
+    return frames(results(path, **kwargs))  # type: ignore[arg-type]
 
 
 def test_clean_row_becomes_one_example_with_lineage(tmp_path: Path) -> None:
@@ -168,13 +192,51 @@ def test_ragged_rows_are_quarantined_with_their_row_numbers(tmp_path: Path) -> N
 
 
 def test_duplicate_keys_within_and_across_files(tmp_path: Path) -> None:
-    seen = SeenKeys()
     first = write_csv(tmp_path / "a.csv", [row("k.1"), row("k.2"), row("k.1")])
     second = write_csv(tmp_path / "b.csv", [row("k.2"), row("k.3")])
-    ex_a, q_a = ingest(first, seen_keys=seen)
-    ex_b, q_b = ingest(second, seen_keys=seen)
+    out = list(read(lvd2m_params(tmp_path, "*.csv")))
+    ex_a, q_a = frames([r for r in out if r.raw_file == str(first)])
+    ex_b, q_b = frames([r for r in out if r.raw_file == str(second)])
     assert ex_a["clip_key"].to_list() == ["k.1", "k.2"] and q_a["raw_row"].to_list() == [4]
     assert ex_b["clip_key"].to_list() == ["k.3"] and q_b["reason"].to_list() == ["duplicate_key"]
+
+
+def test_files_are_read_in_name_order_and_streamed_block_by_block(tmp_path: Path) -> None:
+    write_csv(tmp_path / "b.csv", [row(f"b.{i}", refined_caption=f"{CAPTION} {i}") for i in range(200)])
+    write_csv(tmp_path / "a.csv", [row("a.1")])
+    (tmp_path / "c.csv").write_bytes(b"key,video_id\n\xe9\n")  # unusable, read last
+    blocks = read(lvd2m_params(tmp_path, "*.csv"), block_size=4096)
+    # Results come before the whole release is read: the bad last file fails only when reached.
+    first, second = next(blocks), next(blocks)
+    assert (Path(first.raw_file).name, Path(second.raw_file).name) == ("a.csv", "b.csv")
+    b_blocks = [second, *(next(blocks) for _ in range(2))]
+    assert {r.raw_file for r in b_blocks} == {str(tmp_path / "b.csv")}
+    with pytest.raises(InputFileError, match=r"c\.csv"):
+        list(blocks)
+
+
+def test_counts_of_a_file_are_summed_over_its_blocks(tmp_path: Path) -> None:
+    rows = [row(f"v.{i}", refined_caption=f"{CAPTION} {i}") for i in range(300)]
+    rows[10]["video_time"] = "n/a"
+    path = write_csv(tmp_path / "a.csv", rows)
+    out = results(path, block_size=4096)
+    assert len(out) > 1
+    counts = IngestCounts()
+    for result in out:
+        counts.add(result)
+    assert counts.as_dict()["files"][str(path)] == {
+        "raw_records": 300,
+        "records_used": 299,
+        "quarantined": 1,
+        "examples": 299,
+        "quarantine_reasons": {"bad_number": 1},
+    }
+
+
+def test_header_only_file_is_counted_with_zero_records(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", [])
+    [result] = results(path)
+    assert (result.raw_file, result.raw_records, result.examples.num_rows) == (str(path), 0, 0)
 
 
 def test_records_reconcile_with_an_independent_count_across_blocks(tmp_path: Path) -> None:
@@ -193,8 +255,8 @@ def test_caption_field_is_a_parameter(tmp_path: Path) -> None:
     examples, _ = ingest(write_csv(tmp_path / "a.csv", [row("v.1")]), caption_field="rewritten_caption")
     assert examples["text"][0] == "red circle moving right"
     assert examples["text_field"][0] == "rewritten_caption"
-    with pytest.raises(ValueError, match="caption_field"):
-        ingest(tmp_path / "a.csv", caption_field="summary")
+    with pytest.raises(ValidationError, match="caption_field"):
+        lvd2m_params(tmp_path, "a.csv", caption_field="summary")
 
 
 def test_missing_required_column_names_file_column_and_fix(tmp_path: Path) -> None:
@@ -220,9 +282,11 @@ def test_file_that_is_not_csv(tmp_path: Path) -> None:
         ingest(path)
 
 
-def test_missing_and_empty_files(tmp_path: Path) -> None:
-    with pytest.raises(InputFileError, match="file not found"):
-        ingest(tmp_path / "absent.csv")
+def test_missing_folder_no_match_and_empty_file(tmp_path: Path) -> None:
+    with pytest.raises(InputFileError, match=r"absent: folder not found\n.*ingest\.lvd2m\.dir"):
+        list(read(lvd2m_params(tmp_path / "absent", "*.csv")))
+    with pytest.raises(InputFileError, match=r"no file matches '\*\.csv'\n.*ingest\.lvd2m\.pattern"):
+        list(read(lvd2m_params(tmp_path, "*.csv")))
     (tmp_path / "empty.csv").write_text("")
-    with pytest.raises(InputFileError, match="empty file"):
+    with pytest.raises(InputFileError, match=r"empty\.csv: empty file"):
         ingest(tmp_path / "empty.csv")

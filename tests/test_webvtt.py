@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
+from typing import Any
 
-import pyarrow.parquet as pq
 import pytest
 
-from curation.bookkeeping import IngestResult
+from config.params import AdWebvttParams, WindowParams
+from curation.bookkeeping import FileResult, IngestCounts
 from curation.io import InputFileError
 from curation.schema import EXAMPLE_SCHEMA, QUARANTINE_SCHEMA, raw_hash
-from curation.webvtt import TrackExamples, read_cues, track_examples, video_id_from_path
-from curation.windows import WindowPolicy
+from curation.webvtt import read, read_cues, read_track, video_id_from_path
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ad_webvtt"
 WINDOW = {
@@ -25,8 +22,8 @@ WINDOW = {
     "max_window_s": 20.0,
     "merge_gap_s": 2.0,
 }
-MERGED = WindowPolicy.from_params(WINDOW)
-PER_CLIP = WindowPolicy.from_params({**WINDOW, "policy": "per_clip"})
+MERGED = WindowParams.model_validate(WINDOW)
+PER_CLIP = WindowParams.model_validate({**WINDOW, "policy": "per_clip"})
 LICENSE = "sample-world-cc0"
 CUES_PER_FILE = {
     "blocks4all_descriptions_en.vtt": 7,
@@ -39,14 +36,8 @@ CUES_PER_FILE = {
 }
 
 
-def add(result: IngestResult, track: TrackExamples) -> None:
-    result.add_file(
-        track.raw_file,
-        raw_records=track.raw_records,
-        records_used=track.records_used,
-        examples=track.examples,
-        quarantined=track.quarantined,
-    )
+def examples_of(path: Path, window: WindowParams = MERGED) -> list[dict[str, Any]]:
+    return read_track(path, window, LICENSE).examples.to_pylist()
 
 
 def write_vtt(tmp_path: Path, body: str, name: str = "vid00042_descriptions_en.vtt") -> Path:
@@ -56,17 +47,16 @@ def write_vtt(tmp_path: Path, body: str, name: str = "vid00042_descriptions_en.v
 
 
 def test_all_real_tracks_ingest_and_reconcile() -> None:
-    paths = sorted(FIXTURES.glob("*.vtt"))
-    assert [p.name for p in paths] == sorted(CUES_PER_FILE)
-    result = IngestResult()
-    for path in paths:
-        track = track_examples(path, MERGED, LICENSE)
-        assert (track.raw_records, track.quarantined) == (CUES_PER_FILE[path.name], [])
-        add(result, track)
-    metrics = result.metrics()
-    assert metrics["total"]["raw_records"] == metrics["total"]["records_used"] == sum(CUES_PER_FILE.values())
-    assert result.examples_table().schema == EXAMPLE_SCHEMA
-    assert result.quarantine_table().schema == QUARANTINE_SCHEMA
+    params = AdWebvttParams(dir=str(FIXTURES), pattern="*.vtt", license=LICENSE, window=MERGED)
+    tracks: list[FileResult] = list(read(params))
+    assert [Path(t.raw_file).name for t in tracks] == sorted(CUES_PER_FILE)
+    counts = IngestCounts()
+    for track in tracks:
+        assert (track.raw_records, track.quarantined.num_rows) == (CUES_PER_FILE[Path(track.raw_file).name], 0)
+        assert track.examples.schema == EXAMPLE_SCHEMA and track.quarantined.schema == QUARANTINE_SCHEMA
+        counts.add(track)
+    total = counts.as_dict()["total"]
+    assert total["raw_records"] == total["records_used"] == sum(CUES_PER_FILE.values())
 
 
 def test_cue_tags_are_stripped_and_lines_joined() -> None:
@@ -89,8 +79,8 @@ def test_cue_times_keep_milliseconds() -> None:
 
 def test_examples_of_a_description_track() -> None:
     path = FIXTURES / "deadline_descriptions_en.vtt"
-    track = track_examples(path, MERGED, LICENSE)
-    first = track.examples[0]
+    examples = examples_of(path)
+    first = examples[0]
     assert first["example_id"] == "ad_webvtt:deadline_descriptions_en:0"
     assert (first["video_id"], first["url"], first["text_field"]) == ("deadline", None, "cue")
     assert first["media_kind"] == "video"
@@ -109,15 +99,15 @@ def test_examples_of_a_description_track() -> None:
          "00:00:04.200", "00:00:08.100", "Based on a true story."]
     )
     # Each window's raw_row is the number of its first cue, and windows follow the cues.
-    assert [e["raw_row"] for e in track.examples] == [1, 3, 4, 6, 11]
-    assert [e["example_id"].rsplit(":", 1)[1] for e in track.examples] == ["0", "1", "2", "3", "4"]
+    assert [e["raw_row"] for e in examples] == [1, 3, 4, 6, 11]
+    assert [e["example_id"].rsplit(":", 1)[1] for e in examples] == ["0", "1", "2", "3", "4"]
 
 
 def test_per_clip_policy_gives_one_example_per_cue() -> None:
-    track = track_examples(FIXTURES / "k_descriptions_en.vtt", PER_CLIP, LICENSE)
-    assert [e["raw_row"] for e in track.examples] == list(range(1, 17))
+    examples = examples_of(FIXTURES / "k_descriptions_en.vtt", PER_CLIP)
+    assert [e["raw_row"] for e in examples] == list(range(1, 17))
     # 1 s cue widened to the 2 s minimum around its centre.
-    assert (track.examples[10]["clip_start_s"], track.examples[10]["clip_end_s"]) == pytest.approx((42.5005, 44.5005))
+    assert (examples[10]["clip_start_s"], examples[10]["clip_end_s"]) == pytest.approx((42.5005, 44.5005))
 
 
 def test_video_id_is_the_file_name_up_to_the_first_underscore() -> None:
@@ -127,21 +117,22 @@ def test_video_id_is_the_file_name_up_to_the_first_underscore() -> None:
 
 def test_empty_cue_is_quarantined(tmp_path: Path) -> None:
     path = write_vtt(tmp_path, "00:00:01.000 --> 00:00:02.000\nA dog runs.\n\n00:00:03.000 --> 00:00:04.000\n<v Bob> \n\n")
-    track = track_examples(path, MERGED, LICENSE)
-    assert [(q["raw_row"], q["reason"]) for q in track.quarantined] == [(2, "missing_field")]
-    assert track.quarantined[0]["raw_record"] == "00:00:03.000 --> 00:00:04.000\n<v Bob> "
-    assert track.raw_records == track.records_used + len(track.quarantined) == 2
+    track = read_track(path, MERGED, LICENSE)
+    quarantined = track.quarantined.to_pylist()
+    assert [(q["raw_row"], q["reason"]) for q in quarantined] == [(2, "missing_field")]
+    assert quarantined[0]["raw_record"] == "00:00:03.000 --> 00:00:04.000\n<v Bob> "
+    assert track.raw_records == track.records_used + len(quarantined) == 2
 
 
 def test_cue_ending_before_it_starts_is_kept_for_the_filter(tmp_path: Path) -> None:
     path = write_vtt(tmp_path, "00:00:05.000 --> 00:00:04.000\nA door closes.\n")
-    [example] = track_examples(path, MERGED, LICENSE).examples
+    [example] = examples_of(path)
     assert [(s["start_s"], s["end_s"]) for s in example["segments"]] == [(5.0, 4.0)]
 
 
 def test_cues_out_of_order_are_sorted_by_start(tmp_path: Path) -> None:
     path = write_vtt(tmp_path, "00:00:09.000 --> 00:00:10.000\nLater.\n\n00:00:01.000 --> 00:00:02.000\nEarlier.\n")
-    examples = track_examples(path, PER_CLIP, LICENSE).examples
+    examples = examples_of(path, PER_CLIP)
     assert [(e["example_id"], e["raw_row"], e["text"]) for e in examples] == [
         ("ad_webvtt:vid00042_descriptions_en:0", 2, "Earlier."),
         ("ad_webvtt:vid00042_descriptions_en:1", 1, "Later."),
@@ -167,20 +158,3 @@ def test_unparseable_track_is_an_input_file_error(tmp_path: Path, content: bytes
     with pytest.raises(InputFileError, match=problem) as err:
         read_cues(path)
     assert str(path) in str(err.value) and "fix:" in str(err.value)
-
-
-def test_stage_writes_examples_quarantine_and_metrics(tmp_path: Path) -> None:
-    params = {"ingest": {"ad_webvtt": {"dir": str(FIXTURES), "pattern": "*.vtt", "license": LICENSE, "window": WINDOW}}}
-    (tmp_path / "params.yaml").write_text(json.dumps(params), encoding="utf-8")  # JSON is YAML
-    stage = Path(__file__).parents[1] / "stages" / "ingest_ad_webvtt.py"
-    subprocess.run([sys.executable, str(stage)], cwd=tmp_path, check=True, capture_output=True)
-
-    examples = pq.read_table(tmp_path / "data/interim/ingest/ad_webvtt/examples.parquet")
-    assert examples.schema == EXAMPLE_SCHEMA
-    ids = examples.column("example_id").to_pylist()
-    assert ids == sorted(ids) and len(set(ids)) == len(ids)
-    assert pq.read_table(tmp_path / "data/interim/ingest/ad_webvtt/quarantine.parquet").num_rows == 0
-    metrics = json.loads((tmp_path / "data/interim/ingest/ad_webvtt/counts.json").read_text())
-    assert len(metrics["files"]) == 7
-    assert metrics["total"]["raw_records"] == metrics["total"]["records_used"] == 75
-    assert metrics["total"]["examples"] == examples.num_rows

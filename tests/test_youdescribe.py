@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 import pytest
 
+from config.params import WindowParams, YouDescribeParams
+from curation.bookkeeping import FileResult, IngestCounts, examples_by_id
 from curation.io import InputFileError
 from curation.schema import EXAMPLE_SCHEMA, QUARANTINE_SCHEMA, raw_hash
-from curation.windows import WindowPolicy
 from curation.youdescribe import (
     CSV_COLUMNS,
     ClipFile,
-    ingest_youdescribe,
+    file_results,
+    read,
     read_api_json,
     read_yuwa_csv,
 )
@@ -35,8 +36,8 @@ WINDOW = {
     "max_window_s": 20.0,
     "merge_gap_s": 3.0,
 }
-MERGED = WindowPolicy.from_params(WINDOW)
-PER_CLIP = WindowPolicy.from_params({**WINDOW, "policy": "per_clip"})
+MERGED = WindowParams.model_validate(WINDOW)
+PER_CLIP = WindowParams.model_validate({**WINDOW, "policy": "per_clip"})
 LICENSE = "youdescribe-cc-by-nc-nd-4.0"
 
 
@@ -46,17 +47,41 @@ def raw_rows() -> dict[int, dict[str, str]]:
         return dict(enumerate(csv.DictReader(handle), start=2))
 
 
-def ingest(*files: ClipFile, policy: WindowPolicy = MERGED) -> Any:
-    return ingest_youdescribe(files, policy, LICENSE)
+@dataclass
+class Ingested:
+    """The reader's results for some files, with their rows as dicts for easy checks."""
+
+    results: list[FileResult]
+
+    @property
+    def examples(self) -> list[dict[str, Any]]:
+        return [e for r in self.results for e in r.examples.to_pylist()]
+
+    @property
+    def quarantined(self) -> list[dict[str, Any]]:
+        return [q for r in self.results for q in r.quarantined.to_pylist()]
+
+    def metrics(self) -> dict[str, Any]:
+        counts = IngestCounts()
+        for result in self.results:
+            counts.add(result)
+        return counts.as_dict()
+
+    def examples_table(self) -> pa.Table:
+        return examples_by_id([r.examples for r in self.results])
 
 
-def examples_of(result: Any, description_id: str) -> list[dict[str, Any]]:
+def ingest(*files: ClipFile, policy: WindowParams = MERGED) -> Ingested:
+    return Ingested(list(file_results(files, policy, LICENSE)))
+
+
+def examples_of(result: Ingested, description_id: str) -> list[dict[str, Any]]:
     rows = [e for e in result.examples if e["clip_key"] == description_id]
     return sorted(rows, key=lambda e: int(e["example_id"].rsplit(":", 1)[1]))
 
 
-def assert_reconciles(result: Any) -> None:
-    metrics = result.metrics()
+def assert_reconciles(result: Ingested) -> None:
+    metrics = result.metrics()  # also checks each file: raw_records == records_used + quarantined
     for counts in [*metrics["files"].values(), metrics["total"]]:
         assert counts["raw_records"] == counts["records_used"] + counts["quarantined"]
     assert metrics["total"]["examples"] == len(result.examples)
@@ -78,7 +103,7 @@ def test_real_csv_ingests_every_clip() -> None:
     table = result.examples_table()
     assert table.schema == EXAMPLE_SCHEMA
     assert table.column("example_id").to_pylist() == sorted({e["example_id"] for e in result.examples})
-    assert result.quarantine_table().schema == QUARANTINE_SCHEMA
+    assert all(r.quarantined.schema == QUARANTINE_SCHEMA for r in result.results)
 
 
 def test_per_clip_policy_gives_one_example_per_clip() -> None:
@@ -431,43 +456,29 @@ def test_non_utf8_api_json_is_an_input_file_error(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------
-# The stage
+# The reader: CSV exports first, then API responses
 # ---------------------------------------------------------------------------
 
 
-def test_stage_writes_examples_quarantine_and_metrics(tmp_path: Path) -> None:
+def test_reader_reads_csv_exports_before_api_responses(tmp_path: Path) -> None:
     dump = tmp_path / "dump"
-    api_dir = dump / "api_v1"
-    api_dir.mkdir(parents=True)
-    (dump / YUWA.name).write_bytes(YUWA.read_bytes())
-    (api_dir / API_SAMPLE.name).write_bytes(API_SAMPLE.read_bytes())
-    params = {
-        "ingest": {
-            "youdescribe": {
-                "dir": str(dump),
-                "csv_pattern": "*.csv",
-                "api_json_pattern": "api_v1/*.json",
-                "license": LICENSE,
-                "window": WINDOW,
-            }
-        }
-    }
-    (tmp_path / "params.yaml").write_text(json.dumps(params), encoding="utf-8")  # JSON is YAML
-    stage = Path(__file__).parents[1] / "stages" / "ingest_youdescribe.py"
-    subprocess.run([sys.executable, str(stage)], cwd=tmp_path, check=True, capture_output=True)
+    (dump / "api_v1").mkdir(parents=True)
+    # The API file's name sorts first, but CSV exports are read first: their copy of d1 wins.
+    write_json(dump / "api_v1", api_payload([{"_id": "d1", "audio_clips": [api_clip("c1", 1.0)]}]))
+    csv_path = write_csv(tmp_path, [row(audio_descriptions_id="d1", audio_clips_id="c1")])
+    (dump / "z.csv").write_bytes(csv_path.read_bytes())
+    params = YouDescribeParams(
+        dir=str(dump), csv_pattern="*.csv", api_json_pattern="api_v1/*.json", license=LICENSE, window=MERGED
+    )
+    result = Ingested(list(read(params)))
+    assert [Path(r.raw_file).name for r in result.results] == ["z.csv", "vid00000001.json"]
+    assert [Path(e["raw_file"]).name for e in result.examples] == ["z.csv"]
+    assert [q["reason"] for q in result.quarantined] == ["duplicate_key"]
 
-    examples = pq.read_table(tmp_path / "data/interim/ingest/youdescribe/examples.parquet")
-    quarantine = pq.read_table(tmp_path / "data/interim/ingest/youdescribe/quarantine.parquet")
-    metrics = json.loads((tmp_path / "data/interim/ingest/youdescribe/counts.json").read_text())
-    assert examples.schema == EXAMPLE_SCHEMA and quarantine.schema == QUARANTINE_SCHEMA
-    ids = examples.column("example_id").to_pylist()
-    assert ids == sorted(ids) and len(set(ids)) == len(ids)
-    assert set(metrics) == {"files", "total"}
-    assert set(metrics["files"]) == {str(dump / YUWA.name), str(api_dir / API_SAMPLE.name)}
-    assert metrics["total"] == {
-        "raw_records": 160,
-        "records_used": 160,
-        "quarantined": 0,
-        "examples": examples.num_rows,
-        "quarantine_reasons": {},
-    }
+
+def test_reader_without_api_pattern_reads_only_csv(tmp_path: Path) -> None:
+    write_csv(tmp_path, [row()])
+    params = YouDescribeParams(
+        dir=str(tmp_path), csv_pattern="*.csv", api_json_pattern="", license=LICENSE, window=MERGED
+    )
+    assert [Path(r.raw_file).name for r in read(params)] == ["yuwa.csv"]
