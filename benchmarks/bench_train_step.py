@@ -13,7 +13,6 @@ not timed (allocator and autocast caches warm up).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import platform
 import statistics
@@ -26,9 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
-from curation.io import load_params  # noqa: E402
+from config.params import load_params  # noqa: E402
 from train.dataset import load_examples, trainable_examples  # noqa: E402
-from train.frames import FramePolicy  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import phase_trainer  # noqa: E402
 from train.tiny_model import apply_pixel_budget, load_narrator  # noqa: E402
@@ -46,17 +44,17 @@ class StepTimer(TrainerCallback):
 
 def seconds_per_step(mixed_precision: str, steps: int) -> float:
     params = load_params("params.yaml")
-    base = load_recipe(params["train"]["recipe"])
-    recipe = dataclasses.replace(base, train=dataclasses.replace(base.train, mixed_precision=mixed_precision))
+    base = load_recipe(params.train.recipe)
+    recipe = base.model_copy(update=dict(train=base.train.model_copy(update=dict(mixed_precision=mixed_precision))))
     torch.manual_seed(recipe.train.seed)
     model, processor = load_narrator(recipe.model.path)
-    apply_pixel_budget(processor, FramePolicy.from_recipe(recipe.data).max_pixels, recipe.data.frames_per_image)
+    apply_pixel_budget(processor, recipe.data.max_pixels, recipe.data.frames_per_image)
     examples = load_examples("data/frames/train.parquet", "data/mixtures/train.parquet")
     dataset, kept, _ = trainable_examples(examples, processor, recipe.train.max_seq_length)
     timer = StepTimer()
     with tempfile.TemporaryDirectory() as out:
         trainer, _ = phase_trainer(model, processor, recipe, recipe.phases[0], dataset, kept, Path(out),
-                                   bucket_order=params["score"]["difficulty_buckets"], pacing="shuffle",
+                                   bucket_order=params.score.difficulty_buckets, pacing="shuffle",
                                    batch_size=recipe.train.per_device_batch_size, max_steps=steps + WARMUP,
                                    save_steps=10**9, logging_steps=10**9, callbacks=[timer])
         trainer.train()

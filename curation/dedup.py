@@ -273,16 +273,15 @@ def deduplicate(
     threshold: float,
     **search: Any,
 ) -> DedupResult:
-    """Cluster `examples` (example_id, source, text, quality) by exact and near-duplicate text.
+    """Cluster `examples` (example_id, source, text, text_hash, quality) by exact and near-duplicate text.
 
     `embeddings(hashes) -> matrix` gives the embedding of each text hash (an n x dim float32
     matrix of L2-normalized rows), e.g. `functools.partial(curation.embeddings.lookup, table)`.
     """
-    frame = examples.select("example_id", "source", "text", pl.col("quality").cast(pl.Float64)).sort("example_id")
+    frame = examples.select("example_id", "source", "text", "text_hash", pl.col("quality").cast(pl.Float64)).sort("example_id")
     if frame.get_column("example_id").is_duplicated().any():
         raise ValueError("internal error: example_id is not unique in the dedup input")
     frame = frame.with_columns(
-        pl.col("text").map_elements(text_hash, return_dtype=pl.String).alias("text_hash"),
         normalize_expr(pl.col("text")).alias("normalized"),
         pl.col("quality").fill_nan(float("-inf")).fill_null(float("-inf")).alias("_rank_quality"),
     ).with_columns((pl.col("normalized").rank("dense") - 1).cast(pl.Int64).alias("group"))

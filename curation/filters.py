@@ -7,12 +7,9 @@ kept only when no rule fires; a rejected example keeps *all* its reason codes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
 import polars as pl
 
+from config.params import FilterParams
 from curation.schema import SEGMENT_CUE
 
 REJECT_REASONS = {
@@ -37,52 +34,6 @@ STT_FILLER_PATTERN = (
     r"|\[(?:inaudible|music|applause|laughter|unintelligible|crosstalk|noise|silence)\]"
     r"|\((?:inaudible|unintelligible)\)"
 )
-
-
-@dataclass(frozen=True)
-class FilterConfig:
-    word_bounds: Mapping[str, tuple[int, int]]
-    keep_languages: tuple[str, ...]
-    max_symbol_ratio: float
-    max_repeated_trigram_ratio: float
-    max_stt_artefact_ratio: float
-    stt_sources: tuple[str, ...]
-    boilerplate_patterns: tuple[str, ...]
-    min_clip_s: float
-    duration_tolerance_s: float
-
-    @classmethod
-    def from_params(cls, params: Mapping[str, Any]) -> FilterConfig:
-        """Build from params.yaml's `filter` section, naming the key when one is wrong."""
-        bounds = {}
-        for source, limits in params["words"].items():
-            low, high = int(limits["min"]), int(limits["max"])
-            if not 0 <= low <= high:
-                raise ValueError(f"params filter.words.{source}: min ({low}) must be >= 0 and <= max ({high})")
-            bounds[source] = (low, high)
-        keep = tuple(params["language"]["keep"])
-        if not keep:
-            raise ValueError("params filter.language.keep is empty: list at least one language code, e.g. [en]")
-        quality, time = params["quality"], params["time"]
-        return cls(
-            word_bounds=bounds,
-            keep_languages=keep,
-            max_symbol_ratio=float(quality["max_symbol_ratio"]),
-            max_repeated_trigram_ratio=float(quality["max_repeated_trigram_ratio"]),
-            max_stt_artefact_ratio=float(quality["max_stt_artefact_ratio"]),
-            stt_sources=tuple(quality.get("stt_sources", ())),
-            boilerplate_patterns=tuple(quality.get("boilerplate_patterns", ())),
-            min_clip_s=float(time["min_clip_s"]),
-            duration_tolerance_s=float(time["duration_tolerance_s"]),
-        )
-
-    def check_sources(self, sources: list[str]) -> None:
-        missing = sorted(set(sources) - set(self.word_bounds))
-        if missing:
-            raise ValueError(
-                f"params filter.words has no bounds for source(s) {missing}; add e.g. "
-                f"`filter.words.{missing[0]}: {{min: 3, max: 200}}`"
-            )
 
 
 def text_measures(text: pl.Expr) -> dict[str, pl.Expr]:
@@ -113,12 +64,11 @@ def stutter_count(text: pl.Expr) -> pl.Expr:
     return words.list.eval((pl.element() == pl.element().shift(1)).cast(pl.Int64).sum()).list.first().fill_null(0)
 
 
-def reject_reasons(frame: pl.DataFrame, config: FilterConfig) -> pl.DataFrame:
+def reject_reasons(frame: pl.DataFrame, config: FilterParams) -> pl.DataFrame:
     """Add `word_count` and `reject_reasons` (list of codes, empty when kept).
 
     `frame` holds normalized examples plus a `language` column.
     """
-    config.check_sources(frame.get_column("source").unique().to_list())
     # The streaming engine spreads the string work over all cores (~1.7x faster on two).
     measured = (
         frame.lazy()
@@ -126,7 +76,7 @@ def reject_reasons(frame: pl.DataFrame, config: FilterConfig) -> pl.DataFrame:
         .collect(engine="streaming")
     )
     # Stutters only exist in transcribed speech; counting them needs per-word work, so only there.
-    stt_rows = measured.with_row_index("_row").filter(pl.col("source").is_in(list(config.stt_sources)))
+    stt_rows = measured.with_row_index("_row").filter(pl.col("source").is_in(list(config.quality.stt_sources)))
     stutters = stt_rows.select("_row", stutter_count(pl.col("text")).alias("_stutters"))
     measured = measured.with_row_index("_row").join(stutters, on="_row", how="left", maintain_order="left")
     measured = measured.with_columns(
@@ -135,13 +85,14 @@ def reject_reasons(frame: pl.DataFrame, config: FilterConfig) -> pl.DataFrame:
         .otherwise(0.0)
         .alias("_stt_artefact_ratio")
     )
-    low = pl.col("source").replace_strict({s: b[0] for s, b in config.word_bounds.items()}, return_dtype=pl.Int64)
-    high = pl.col("source").replace_strict({s: b[1] for s, b in config.word_bounds.items()}, return_dtype=pl.Int64)
+    low = pl.col("source").replace_strict({s: b.min for s, b in config.words.items()}, return_dtype=pl.Int64)
+    high = pl.col("source").replace_strict({s: b.max for s, b in config.words.items()}, return_dtype=pl.Int64)
     start, end = pl.col("clip_start_s"), pl.col("clip_end_s")
-    tolerance = config.duration_tolerance_s
+    tolerance = config.time.duration_tolerance_s
+    patterns = config.quality.boilerplate_patterns
     boilerplate = (
-        pl.col("text").str.contains("(?i)" + "|".join(f"(?:{p})" for p in config.boilerplate_patterns))
-        if config.boilerplate_patterns
+        pl.col("text").str.contains("(?i)" + "|".join(f"(?:{p})" for p in patterns))
+        if patterns
         else pl.lit(False)
     )
     segment_inverted = pl.col("segments").list.eval(
@@ -154,13 +105,13 @@ def reject_reasons(frame: pl.DataFrame, config: FilterConfig) -> pl.DataFrame:
     rules: dict[str, pl.Expr] = {
         "too_few_words": pl.col("_word_count") < low,
         "too_many_words": pl.col("_word_count") > high,
-        "language_not_kept": ~pl.col("language").is_in(list(config.keep_languages)),
-        "symbol_ratio": pl.col("_symbol_ratio") > config.max_symbol_ratio,
-        "repetition": pl.col("_repeated_trigram_ratio") > config.max_repeated_trigram_ratio,
+        "language_not_kept": ~pl.col("language").is_in(list(config.language.keep)),
+        "symbol_ratio": pl.col("_symbol_ratio") > config.quality.max_symbol_ratio,
+        "repetition": pl.col("_repeated_trigram_ratio") > config.quality.max_repeated_trigram_ratio,
         "boilerplate": boilerplate,
-        "stt_artefacts": pl.col("_stt_artefact_ratio") > config.max_stt_artefact_ratio,
+        "stt_artefacts": pl.col("_stt_artefact_ratio") > config.quality.max_stt_artefact_ratio,
         "time_inverted": end <= start,
-        "time_too_short": (end > start) & (end - start < config.min_clip_s),
+        "time_too_short": (end > start) & (end - start < config.time.min_clip_s),
         "time_outside_video": (start < 0) | (end > pl.col("duration_s") + tolerance),
         "time_mismatch": (end > start) & ((end - start) - pl.col("clip_duration_s")).abs().gt(tolerance),
         "segment_time_inverted": segment_inverted,

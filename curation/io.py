@@ -205,10 +205,3 @@ def write_json(obj: Any, path: str | Path) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
-
-
-def load_params(path: str | Path = "params.yaml") -> dict[str, Any]:
-    import yaml
-
-    with Path(path).open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)

@@ -18,59 +18,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
+from config.params import DataParams
 from curation.schema import SOURCES
 
 SPLITS = ("train", "val", "test")
-CURRICULUM_POLICIES = ("easy_to_hard", "bucketed", "shuffle")
-_MIX_SETTINGS = ("size", "seed")
-
-
-@dataclass(frozen=True)
-class MixConfig:
-    weights: Mapping[str, float]  # normalized, every known source present
-    size: int
-    seed: int
-    val_share: float
-    test_share: float
-    curriculum: str
-
-    @classmethod
-    def from_params(cls, data: Mapping[str, Any]) -> MixConfig:
-        """Build from params.yaml's `data` section, naming the key when one is wrong."""
-        mix = dict(data["mix"])
-        unknown = sorted(set(mix) - set(SOURCES) - set(_MIX_SETTINGS))
-        if unknown:
-            raise ValueError(
-                f"params data.mix has unknown key(s) {unknown}: weights are named after sources {list(SOURCES)}"
-            )
-        raw = {source: float(mix.get(source, 0.0)) for source in SOURCES}
-        if any(w < 0 for w in raw.values()):
-            raise ValueError(f"params data.mix: weights must be >= 0, got {raw}")
-        total = sum(raw.values())
-        if total <= 0:
-            raise ValueError("params data.mix: every source weight is 0; give at least one source a weight")
-        size = int(mix["size"])
-        if size <= 0:
-            raise ValueError(f"params data.mix.size must be > 0, got {size}")
-        val, test = float(data["splits"]["val"]), float(data["splits"]["test"])
-        if val < 0 or test < 0 or val + test >= 1:
-            raise ValueError(f"params data.splits: val ({val}) and test ({test}) must be >= 0 and sum to < 1")
-        policy = data["curriculum"]["policy"]
-        if policy not in CURRICULUM_POLICIES:
-            raise ValueError(f"params data.curriculum.policy is {policy!r}; use one of {list(CURRICULUM_POLICIES)}")
-        return cls(
-            weights={s: w / total for s, w in raw.items()},
-            size=size,
-            seed=int(mix["seed"]),
-            val_share=val,
-            test_share=test,
-            curriculum=policy,
-        )
 
 
 def source_quotas(weights: Mapping[str, float], size: int) -> dict[str, int]:
@@ -114,11 +69,12 @@ def assign_split(video_ids: pl.Series, val_share: float, test_share: float) -> p
 
 
 def build_mixture(
-    examples: pl.DataFrame, config: MixConfig, buckets: Sequence[str]
+    examples: pl.DataFrame, config: DataParams, buckets: Sequence[str]
 ) -> tuple[dict[str, pl.DataFrame], dict[str, Any]]:
     """Sample, split and order a mixture; returns the split frames and the manifest."""
-    quotas = source_quotas(config.weights, config.size)
-    keyed = examples.with_columns(seeded_key(examples.get_column("example_id"), config.seed).alias("_key"))
+    weights = config.mix.weights()
+    quotas = source_quotas(weights, config.mix.size)
+    keyed = examples.with_columns(seeded_key(examples.get_column("example_id"), config.mix.seed).alias("_key"))
     chosen, sources = [], {}
     for source in SOURCES:
         available = keyed.filter(pl.col("source") == source)
@@ -131,7 +87,7 @@ def build_mixture(
             "shortfall": quotas[source] - take,
         }
     mixture = pl.concat(chosen)
-    mixture = mixture.with_columns(assign_split(mixture.get_column("video_id"), config.val_share, config.test_share))
+    mixture = mixture.with_columns(assign_split(mixture.get_column("video_id"), config.splits.val, config.splits.test))
 
     order = {name: i for i, name in enumerate(buckets)}
     bucket_index = pl.col("difficulty_bucket").replace_strict(order, return_dtype=pl.Int64)
@@ -140,9 +96,9 @@ def build_mixture(
         part = mixture.filter(pl.col("split") == split)
         if split != "train":
             part = part.sort("example_id")
-        elif config.curriculum == "easy_to_hard":
+        elif config.curriculum.policy == "easy_to_hard":
             part = part.with_columns(bucket_index.alias("_bucket")).sort("_bucket", "difficulty", "example_id")
-        elif config.curriculum == "bucketed":
+        elif config.curriculum.policy == "bucketed":
             part = part.with_columns(bucket_index.alias("_bucket")).sort("_bucket", "_key", "example_id")
         else:
             part = part.sort("_key", "example_id")
@@ -151,16 +107,16 @@ def build_mixture(
         )
 
     manifest = {
-        "size_asked": config.size,
+        "size_asked": config.mix.size,
         "size_obtained": sum(s["obtained"] for s in sources.values()),
-        "seed": config.seed,
-        "weights_asked": {s: round(w, 6) for s, w in config.weights.items()},
+        "seed": config.mix.seed,
+        "weights_asked": {s: round(w, 6) for s, w in weights.items()},
         "weights_obtained": {
             s: round(v["obtained"] / max(1, sum(x["obtained"] for x in sources.values())), 6) for s, v in sources.items()
         },
         "sources": sources,
         "splits": {split: _split_summary(frame, buckets) for split, frame in splits.items()},
-        "curriculum": {"policy": config.curriculum, "buckets": list(buckets)},
+        "curriculum": {"policy": config.curriculum.policy, "buckets": list(buckets)},
     }
     return splits, manifest
 

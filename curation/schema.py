@@ -59,6 +59,7 @@ EXAMPLE_SCHEMA = pa.schema(
         pa.field("clip_end_s", pa.float64()),
         # What is said about it
         pa.field("text", pa.string(), nullable=False),
+        pa.field("text_hash", pa.string(), nullable=False),  # text_hash(text): the cache key of language ids and embeddings
         pa.field("text_field", pa.string(), nullable=False),  # raw column the text came from
         pa.field("segments", pa.list_(SEGMENT_TYPE), nullable=False),  # empty list when the source has none
         # Source metadata
@@ -162,8 +163,16 @@ def text_hash(text: str) -> str:
 
 
 def examples_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
-    """Build an EXAMPLE_SCHEMA table from row dicts; missing nullable keys become null."""
-    return pa.Table.from_pylist([_complete(r, EXAMPLE_SCHEMA) for r in rows], schema=EXAMPLE_SCHEMA)
+    """Build an EXAMPLE_SCHEMA table from row dicts (without `text_hash`, computed here); missing
+    nullable keys become null."""
+    return pa.Table.from_pylist(
+        [_complete({**r, "text_hash": text_hash(r["text"])}, EXAMPLE_SCHEMA) for r in rows], schema=EXAMPLE_SCHEMA
+    )
+
+
+def text_hash_column(text: pl.Expr) -> pl.Expr:
+    """`text_hash` of every text in a column (for readers that build whole frames)."""
+    return text.map_elements(text_hash, return_dtype=pl.String).alias("text_hash")
 
 
 def quarantine_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:

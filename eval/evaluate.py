@@ -1,6 +1,6 @@
 """Run one benchmark: read its files, generate with the narrator, score, keep per-example records.
 
-`evaluate_benchmark` takes one entry of params `eval.benchmarks` (see params.yaml):
+`evaluate_benchmark` takes one entry of params `eval.benchmarks` (config/params.py `Benchmark`):
 `format` is narrator | coco | textcaps | mmbench; the other keys are that format's files and
 generation settings. Missing files make a skipped result with the reason, never an exception:
 a pipeline with no COCO on disk still reports everything else.
@@ -8,79 +8,72 @@ a pipeline with no COCO on disk still reports everything else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from tqdm import tqdm
+
+from config.params import Benchmark, CocoBenchmark, MmbenchBenchmark, NarratorBenchmark
 
 from eval.benchmarks import (
     MMBENCH_INSTRUCTION, circular_eval, coco_captions, mmbench_questions, narrator_split, textcaps_captions,
 )
 from eval.caption_metrics import cider_d, score_captions
+from eval.results import BenchmarkResult
 from train.dataset import PROMPTS
 from train.frames import FramePolicy
 from train.narrate import DECODING, generate
 
-FORMATS = {  # format -> the params keys naming its files
-    "narrator": ("frames", "mixture"),
-    "coco": ("annotations", "images"),
-    "textcaps": ("annotations", "images"),
-    "mmbench": ("tsv",),
+FILE_KEYS = {  # the params keys naming each benchmark kind's files
+    NarratorBenchmark: ("frames", "mixture"),
+    CocoBenchmark: ("annotations", "images"),
+    MmbenchBenchmark: ("tsv",),
 }
 
 
-@dataclass
-class BenchmarkResult:
-    name: str
-    format: str
-    status: str  # "evaluated" or "skipped"
-    reason: str = ""  # why it was skipped
-    metrics: dict[str, Any] = field(default_factory=dict)  # the scorer's scale (CIDEr 1.0 = papers' 100)
-    settings: dict[str, Any] = field(default_factory=dict)  # generation settings, recorded with the numbers
-    problems: list[str] = field(default_factory=list)  # items left out, metrics unavailable
-    records: list[dict[str, Any]] = field(default_factory=list)  # one per example, for error analysis
-    results: list[dict[str, Any]] = field(default_factory=list)  # COCO results format (caption benchmarks)
-
-
-def missing_files(spec: dict[str, Any]) -> list[str]:
+def missing_files(spec: Benchmark) -> list[str]:
     """The spec's files that do not exist (the benchmark is then skipped)."""
-    fmt = spec.get("format")
-    if fmt not in FORMATS:
-        raise ValueError(f"benchmark format {fmt!r}: use one of {', '.join(FORMATS)}")
-    return [f"{key}: {spec.get(key)}" for key in FORMATS[fmt] if not spec.get(key) or not Path(spec[key]).exists()]
+    files = {key: getattr(spec, key) for key in FILE_KEYS[type(spec)]}
+    return [f"{key}: {path}" for key, path in files.items() if not Path(path).exists()]
 
 
-def generation_settings(spec: dict[str, Any], policy: FramePolicy, prompt: str, frames: str) -> dict[str, Any]:
-    return {"prompt": prompt, "max_new_tokens": int(spec["max_new_tokens"]),
+def blacken(images: list[Image.Image]) -> list[Image.Image]:
+    """Black images of the same sizes: what the blind control sees."""
+    return [Image.new("RGB", image.size) for image in images]
+
+
+def generation_settings(spec: Benchmark, policy: FramePolicy, prompt: str, frames: str) -> dict[str, Any]:
+    return {"prompt": prompt, "max_new_tokens": spec.max_new_tokens,
             "decoding": DECODING,
             "frames": frames, "max_pixels": policy.max_pixels, "layout": policy.layout}
 
 
 def evaluate_benchmark(
-    name: str, spec: dict[str, Any], model: Any, processor: Any, policy: FramePolicy, *,
-    spice: str = "auto", batch_size: int = 8, limit: int | None = None,
+    name: str, spec: Benchmark, model: Any, processor: Any, policy: FramePolicy, *,
+    spice: str = "auto", batch_size: int = 8, limit: int | None = None, blind: bool = False,
 ) -> BenchmarkResult:
-    """Evaluate the narrator on one benchmark of params `eval.benchmarks`."""
-    fmt = spec.get("format")
+    """Evaluate the narrator on one benchmark of params `eval.benchmarks` (`blind`: on black frames)."""
+    fmt = spec.format
     missing = missing_files(spec)
     if missing:
-        return BenchmarkResult(name, str(fmt), "skipped",
+        return BenchmarkResult(name, fmt, "skipped",
                                reason=f"not found: {'; '.join(missing)} (see data/benchmarks/README.md)")
-    if fmt == "mmbench":
-        return _multiple_choice(name, spec, model, processor, policy, batch_size=batch_size, limit=limit)
+    if isinstance(spec, MmbenchBenchmark):
+        return _multiple_choice(name, spec, model, processor, policy, batch_size=batch_size, limit=limit, blind=blind)
 
-    if fmt == "narrator":
-        loaded = narrator_split(spec["frames"], spec["mixture"])
+    if isinstance(spec, NarratorBenchmark):
+        loaded = narrator_split(spec.frames, spec.mixture)
         prompt = "per source: " + "; ".join(f"{style}: {text!r}" for style, text in PROMPTS.items())
-        frames = f"the frames stage's frames ({policy.per_example} per clip unless fps is set)"
+        frames = f"the frames stage's frames ({policy.frames} per clip unless fps is set)"
     else:
-        style = spec.get("style", "audio_description")
-        if style not in PROMPTS:
-            raise ValueError(f"eval.benchmarks.{name}.style {style!r}: use one of {', '.join(PROMPTS)}")
+        if spec.style not in PROMPTS:
+            raise ValueError(f"eval.benchmarks.{name}.style {spec.style!r}: use one of {', '.join(PROMPTS)}")
         reader = coco_captions if fmt == "coco" else textcaps_captions
-        loaded = reader(spec["annotations"], spec["images"], style=style, policy=policy)
-        prompt, frames = PROMPTS[style], "1 (a still image)"
+        loaded = reader(spec.annotations, spec.images, style=spec.style, policy=policy)
+        prompt, frames = PROMPTS[spec.style], "1 (a still image)"
+    if blind:
+        frames += ", black (the blind control)"
     items = loaded.items[:limit] if limit else loaded.items
     settings = generation_settings(spec, policy, prompt, frames)
     if not items:
@@ -88,7 +81,8 @@ def evaluate_benchmark(
                                problems=loaded.problems)
 
     with tqdm(total=len(items), desc=f"eval {name}", unit="item") as bar:
-        predictions = generate(model, processor, ((item.load_frames(), PROMPTS[item.style]) for item in items),
+        requests = (((blacken if blind else list)(item.load_frames()), PROMPTS[item.style]) for item in items)
+        predictions = generate(model, processor, requests,
                                max_new_tokens=settings["max_new_tokens"], batch_size=batch_size, progress=bar.update)
     candidates = {item.key: text for item, text in zip(items, predictions)}
     references = {item.key: item.references for item in items}
@@ -107,9 +101,9 @@ def evaluate_benchmark(
                            records=records, results=results)
 
 
-def _multiple_choice(name: str, spec: dict[str, Any], model: Any, processor: Any, policy: FramePolicy, *,
-                     batch_size: int, limit: int | None) -> BenchmarkResult:
-    loaded = mmbench_questions(spec["tsv"])
+def _multiple_choice(name: str, spec: MmbenchBenchmark, model: Any, processor: Any, policy: FramePolicy, *,
+                     batch_size: int, limit: int | None, blind: bool) -> BenchmarkResult:
+    loaded = mmbench_questions(spec.tsv)
     questions = loaded.items
     if limit:  # keep whole circular groups, or CircularEval would pass questions on fewer rotations
         groups = sorted({q.group for q in questions})[:limit]
@@ -120,7 +114,8 @@ def _multiple_choice(name: str, spec: dict[str, Any], model: Any, processor: Any
         return BenchmarkResult(name, "mmbench", "skipped", reason="no question could be asked", settings=settings,
                                problems=loaded.problems)
     with tqdm(total=len(questions), desc=f"eval {name}", unit="question") as bar:
-        answers = generate(model, processor, ((q.load_frames(policy), q.prompt()) for q in questions),
+        requests = (((blacken if blind else list)(q.load_frames(policy)), q.prompt()) for q in questions)
+        answers = generate(model, processor, requests,
                            max_new_tokens=settings["max_new_tokens"], batch_size=batch_size, progress=bar.update)
     summary, records = circular_eval(questions, {q.index: a for q, a in zip(questions, answers)})
     metrics = {k: v for k, v in summary.items() if k != "by_category"}

@@ -15,7 +15,6 @@ with the machine.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 from pathlib import Path
@@ -23,9 +22,9 @@ from pathlib import Path
 import polars as pl
 
 import sampleworld as world
-from curation.io import load_params
+from config.params import load_params
 from train.recipes import load_recipe
-from train.tiny_tower import TowerPretraining, build_pretrained_tiny_llava
+from train.tiny_tower import build_pretrained_tiny_llava
 
 REPO = Path(__file__).resolve().parents[1]  # where the pipeline's data, params and models are
 
@@ -42,11 +41,10 @@ def main() -> None:
     if args.out.resolve() == (REPO / "models/tiny-llava").resolve():
         sys.exit("pretrain_tiny_tower: write somewhere else: models/tiny-llava is the tiny_model stage's output")
 
-    section = load_params(REPO / "params.yaml")["tiny_model"]["tower_pretraining"]
-    config = TowerPretraining.from_params(section)
+    config = load_params(REPO / "params.yaml").tiny_model.tower_pretraining
     overrides = {"scenes": args.scenes, "steps": args.steps, "batch_size": args.batch_size,
                  "learning_rate": args.learning_rate, "seed": args.seed}
-    config = dataclasses.replace(config, **{k: v for k, v in overrides.items() if v is not None})
+    config = config.model_copy(update={k: v for k, v in overrides.items() if v is not None})
     recipe = load_recipe("tiny")
     texts = pl.read_parquet(REPO / "data/mixtures/train.parquet", columns=["text"]).get_column("text").to_list()
     started = time.perf_counter()

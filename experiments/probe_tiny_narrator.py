@@ -35,7 +35,6 @@ the decoder learn to read shapes from clean features at all?
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 import sys
 import tempfile
@@ -46,7 +45,7 @@ import polars as pl
 import torch
 
 import sampleworld as world
-from curation.io import load_params
+from config.params import load_params
 from eval.caption_metrics import cider_d
 from train.curriculum import PACINGS
 from train.dataset import load_examples, trainable_examples
@@ -196,21 +195,21 @@ def main() -> None:
 
     params = load_params(REPO / "params.yaml")
     if args.competence is None:
-        schedule = params["train"]["competence"]
+        schedule = params.train.competence.model_dump()
         args.competence = (float(schedule["initial"]), float(schedule["full_at"]))
     if args.frame_markers:
         use_frame_markers()
     recipe = load_recipe("tiny")
     if args.seed is not None:
-        recipe = dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, seed=args.seed))
+        recipe = recipe.model_copy(update=dict(train=recipe.train.model_copy(update=dict(seed=args.seed))))
     vision = recipe.architecture.vision
-    phase = dataclasses.replace(recipe.phases[0], vision=args.vision or recipe.phases[0].vision,
+    phase = recipe.phases[0].model_copy(update=dict(vision=args.vision or recipe.phases[0].vision,
                                 epochs=args.epochs or recipe.phases[0].epochs,
-                                learning_rate=args.lr or recipe.phases[0].learning_rate)
+                                learning_rate=args.lr or recipe.phases[0].learning_rate))
     train = load_examples(REPO / "data/frames/train.parquet", REPO / "data/mixtures/train.parquet")
     test = load_examples(REPO / "data/frames/test.parquet", REPO / "data/mixtures/test.parquet")
     if args.synthetic:
-        train = synthetic_examples(args.synthetic, FramePolicy.from_recipe(recipe.data))
+        train = synthetic_examples(args.synthetic, recipe.data)
     if args.target != "narration":
         train, test = only_target(train, args.target), only_target(test, args.target)
 
@@ -231,7 +230,7 @@ def main() -> None:
             sys.exit("every example is over the length limit: raise --max-seq-length")
         trainer, _ = phase_trainer(
             model, processor, recipe, phase, data, train, Path(work) / "run",
-            bucket_order=params["score"]["difficulty_buckets"], pacing=args.pacing,
+            bucket_order=params.score.difficulty_buckets, pacing=args.pacing,
             batch_size=recipe.train.per_device_batch_size * recipe.train.gradient_accumulation_steps,
             initial_competence=args.competence[0], full_competence_at=args.competence[1], save_steps=10**9,
         )

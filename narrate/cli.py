@@ -50,12 +50,12 @@ def collect_inputs(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]
 
 
 def frame_policy_for(model: str, recipe: str | None) -> Any:
-    from train.frames import FramePolicy, read_frame_policy
+    from train.frames import read_frame_policy
 
     if recipe:
         from train.recipes import load_recipe
 
-        return FramePolicy.from_recipe(load_recipe(recipe).data)
+        return load_recipe(recipe).data
     try:
         return read_frame_policy(model)
     except KeyError as err:

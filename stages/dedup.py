@@ -1,7 +1,8 @@
 """Drop exact and near-duplicate examples, keeping the best one of each cluster.
 
-Reads params `dedup` (threshold, labelled_pairs) and `embed` (encoder; batch_size),
-data/interim/score/scored.parquet and data/interim/embeddings/embeddings.parquet; writes
+Reads params `dedup.threshold`, the scored examples, the embed stage's embeddings (of the
+examples' texts and of the labelled pairs' texts: this stage never loads the encoder) and the
+labelled pairs; writes (paths are dvc.yaml's arguments)
 - data/interim/dedup/deduped.parquet: SCORED_SCHEMA rows that survive (singletons and one
   representative per cluster), sorted by example_id;
 - data/interim/dedup/clusters.parquet: CLUSTER_SCHEMA, every member of every cluster of two or
@@ -11,77 +12,66 @@ data/interim/score/scored.parquet and data/interim/embeddings/embeddings.parquet
 - reports/metrics/dedup.json: examples_in, kept, dropped_exact, dropped_near (examples_in =
   kept + dropped_exact + dropped_near, checked), clusters, largest_cluster, threshold, and
   precision / recall / f1 over labelled_pairs pairs at the threshold.
-The rules are in curation/dedup.py. The labelled texts are embedded with the same encoder,
-through the same cache function as the embed stage (reusing its rows where a text is there).
+The rules are in curation/dedup.py.
 """
 
 from __future__ import annotations
 
-import functools
-import os
+import argparse
 import sys
 from pathlib import Path
 
-os.environ["HF_HUB_OFFLINE"] = "1"  # never download a model at run time
-os.environ["TRANSFORMERS_OFFLINE"] = "1"
+import polars as pl
+import pyarrow.compute as pc
 
-import polars as pl  # noqa: E402
+from config.params import load_params
+from curation.dedup import deduplicate, evaluate_threshold, pair_scores, read_labelled_pairs, threshold_curve
+from curation.embeddings import lookup, read_embeddings
+from curation.io import InputFileError, write_json, write_parquet
+from curation.schema import SCORED_SCHEMA, conform
 
-from curation.dedup import deduplicate, evaluate_threshold, pair_scores, read_labelled_pairs, threshold_curve  # noqa: E402
-from curation.embeddings import EMBEDDINGS_FILE, embed_with_cache, load_encoder, lookup, read_embeddings  # noqa: E402
-from curation.io import InputFileError, load_params, write_json, write_parquet  # noqa: E402
-from curation.schema import SCORED_SCHEMA, conform, text_hash  # noqa: E402
-
-SCORED = Path("data/interim/score/scored.parquet")
-EMBEDDINGS = Path("data/interim/embeddings") / EMBEDDINGS_FILE
-OUT_DIR = Path("data/interim/dedup")
-METRICS = Path("reports/metrics/dedup.json")
-DEDUP_COLUMNS = ["example_id", "source", "text", "quality"]
+DEDUP_COLUMNS = ["example_id", "source", "text", "text_hash", "quality"]
 
 
 def main() -> None:
-    params = load_params()
-    threshold = float(params["dedup"]["threshold"])
-    encoder = load_encoder(str(params["embed"]["encoder"]))
-    batch_size = int(params["embed"].get("batch_size", 64))  # does not change the embeddings
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scored", type=Path, required=True, help="the score stage's scored.parquet")
+    parser.add_argument("--embeddings", type=Path, required=True, help="the embed stage's embeddings.parquet")
+    parser.add_argument("--pairs", type=Path, required=True, help="labelled duplicate / non-duplicate pairs (CSV)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for deduped, clusters, threshold_curve")
+    parser.add_argument("--metrics", type=Path, required=True, help="dedup metrics JSON")
+    args = parser.parse_args()
+    threshold = load_params().dedup.threshold
 
-    stored = read_embeddings(EMBEDDINGS, encoder.encoder_id)
+    stored = read_embeddings(args.embeddings)
     if stored is None:
-        raise InputFileError(EMBEDDINGS, "no embeddings found", "run `dvc repro embed` first")
-    examples = pl.read_parquet(SCORED, columns=DEDUP_COLUMNS)
+        raise InputFileError(args.embeddings, "no embeddings found", "run `dvc repro embed` first")
+    encoders = pc.unique(stored.column("encoder_id")).to_pylist()
+    examples = pl.read_parquet(args.scored, columns=DEDUP_COLUMNS)
 
     def embeddings(hashes: list[str]):  # type: ignore[no-untyped-def]
         try:
             return lookup(stored, hashes)
         except KeyError as err:
             raise InputFileError(
-                EMBEDDINGS,
-                f"{err.args[0]} under encoder {encoder.encoder_id} (params embed.encoder = {encoder.name!r})",
-                "run `dvc repro embed`: the embeddings are older than the scored examples or the encoder",
+                args.embeddings, str(err.args[0]),
+                "run `dvc repro embed`: the embeddings are older than the scored examples or the labelled pairs",
             ) from None
 
     result = deduplicate(examples, embeddings, threshold)
-
-    # Labelled pairs: embedded through the same cache (sample texts are reused, the rest computed).
-    pairs = read_labelled_pairs(params["dedup"]["labelled_pairs"])
-    texts = pl.concat([pairs.get_column("text_a"), pairs.get_column("text_b")]).unique().sort()
-    labelled, stats = embed_with_cache(
-        texts.to_list(), texts.map_elements(text_hash, return_dtype=pl.String).to_list(), encoder, stored,
-        batch_size, progress=False,
-    )
-    print(f"dedup: labelled texts: {stats.embedded} embedded, {stats.reused} from the embed stage", file=sys.stderr)
-    scored_pairs = pair_scores(pairs, functools.partial(lookup, labelled))
+    pairs = read_labelled_pairs(args.pairs)
+    scored_pairs = pair_scores(pairs, embeddings)
     at_threshold = evaluate_threshold(scored_pairs, threshold)
     curve = threshold_curve(scored_pairs)
 
     survivors = result.survivors.implode()
-    deduped = pl.scan_parquet(SCORED).filter(pl.col("example_id").is_in(survivors)).sort("example_id").collect()
+    deduped = pl.scan_parquet(args.scored).filter(pl.col("example_id").is_in(survivors)).sort("example_id").collect()
     if deduped.height != result.counts["kept"]:
         raise AssertionError(f"internal error: {deduped.height} rows written, {result.counts['kept']} kept")
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
-    write_parquet(conform(deduped, SCORED_SCHEMA), OUT_DIR / "deduped.parquet")
-    write_parquet(result.clusters, OUT_DIR / "clusters.parquet")
-    curve.write_csv(OUT_DIR / "threshold_curve.csv", float_precision=6)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_parquet(conform(deduped, SCORED_SCHEMA), args.out / "deduped.parquet")
+    write_parquet(result.clusters, args.out / "clusters.parquet")
+    curve.write_csv(args.out / "threshold_curve.csv", float_precision=6)
     metrics = {
         **result.counts,
         "threshold": threshold,
@@ -90,9 +80,9 @@ def main() -> None:
         "f1": at_threshold["f1"],
         "labelled_pairs": pairs.height,
     }
-    write_json(metrics, METRICS)
+    write_json(metrics, args.metrics)
     print(
-        f"dedup: {metrics['examples_in']} in, {metrics['kept']} kept, {metrics['dropped_exact']} exact and "
+        f"dedup ({', '.join(encoders)}): {metrics['examples_in']} in, {metrics['kept']} kept, {metrics['dropped_exact']} exact and "
         f"{metrics['dropped_near']} near duplicates dropped in {metrics['clusters']} clusters "
         f"(largest {metrics['largest_cluster']}); labelled pairs at {threshold}: precision {metrics['precision']}, "
         f"recall {metrics['recall']}",

@@ -1,14 +1,15 @@
 """Filter the ingested examples of every source.
 
-Reads params `filter` and data/interim/ingest/<source>/examples.parquet; writes
-data/interim/filter/kept.parquet, data/interim/filter/rejects.parquet (with reason codes)
-the funnel reports/metrics/funnel.json (per source, raw records -> quarantined ->
-examples -> rejected -> kept, with reason counts; examples = kept + rejected is checked
-here) and data/interim/filter/languages.json (language label counts per source).
+Reads params `filter` and every source's ingested examples (<ingest>/<source>/examples.parquet
+and counts.json); writes kept.parquet, rejects.parquet (with reason codes) and languages.json
+(language label counts per source) into --out, and the funnel (per source, raw records ->
+quarantined -> examples -> rejected -> kept, with reason counts; examples = kept + rejected is
+checked here) to --funnel. Paths are the arguments dvc.yaml gives.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections import Counter
@@ -19,35 +20,37 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from curation.filters import FilterConfig, reject_reasons
-from curation.io import load_params, write_json
+from config.params import load_params
+from curation.filters import reject_reasons
+from curation.io import write_json
 from curation.language import LanguageCache, identify_languages, langdetect_id
-from curation.schema import FILTERED_SCHEMA, REJECT_SCHEMA, SOURCES, conform, text_hash
+from curation.schema import FILTERED_SCHEMA, REJECT_SCHEMA, SOURCES, conform
 
-INGEST_DIR = Path("data/interim/ingest")
-OUT_DIR = Path("data/interim/filter")
-FUNNEL = Path("reports/metrics/funnel.json")
 BATCH_ROWS = 200_000  # bounds memory on a 2M-row release (~1 GB a batch with raw captions)
 
 
 def main() -> None:
-    params = load_params()["filter"]
-    config = FilterConfig.from_params(params)
-    language = params["language"]
-    cache = LanguageCache(language.get("cache"), langdetect_id(int(language["seed"])))
-    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ingest", type=Path, required=True, help="folder of the ingest stages' outputs, one per source")
+    parser.add_argument("--out", type=Path, required=True, help="folder for kept, rejects and languages")
+    parser.add_argument("--funnel", type=Path, required=True, help="funnel metrics JSON")
+    args = parser.parse_args()
+    config = load_params().filter
+    language = config.language
+    cache = LanguageCache(language.cache, langdetect_id(language.seed))
+    args.out.mkdir(parents=True, exist_ok=True)
 
     funnel: dict[str, dict[str, object]] = {}
     details: dict[str, dict[str, object]] = {}  # not metrics: useful to read, too many to compare
     with (
-        pq.ParquetWriter(OUT_DIR / "kept.parquet", FILTERED_SCHEMA, compression="zstd") as kept_writer,
-        pq.ParquetWriter(OUT_DIR / "rejects.parquet", REJECT_SCHEMA, compression="zstd") as reject_writer,
+        pq.ParquetWriter(args.out / "kept.parquet", FILTERED_SCHEMA, compression="zstd") as kept_writer,
+        pq.ParquetWriter(args.out / "rejects.parquet", REJECT_SCHEMA, compression="zstd") as reject_writer,
     ):
         for source in SOURCES:
-            examples_path = INGEST_DIR / source / "examples.parquet"
+            examples_path = args.ingest / source / "examples.parquet"
             if not examples_path.is_file():
                 continue
-            ingest = json.loads((INGEST_DIR / source / "counts.json").read_text())["total"]
+            ingest = json.loads((args.ingest / source / "counts.json").read_text())["total"]
             counts = {"examples": 0, "kept": 0, "rejected": 0}
             reasons: Counter[str] = Counter()
             languages: Counter[str] = Counter()
@@ -57,13 +60,12 @@ def main() -> None:
                 for batch in parquet.iter_batches(batch_size=BATCH_ROWS):
                     frame = pl.from_arrow(pa.Table.from_batches([batch]))
                     assert isinstance(frame, pl.DataFrame)
-                    hashes = frame.get_column("text").map_elements(text_hash, return_dtype=pl.String)
                     labels, how = identify_languages(
                         frame.get_column("text"),
-                        hashes,
-                        seed=int(language["seed"]),
-                        min_words=int(language["min_words"]),
-                        short_text_language=config.keep_languages[0],
+                        frame.get_column("text_hash"),
+                        seed=language.seed,
+                        min_words=language.min_words,
+                        short_text_language=language.keep[0],
                         cache=cache,
                     )
                     how_identified.update(how)
@@ -93,8 +95,8 @@ def main() -> None:
             print(f"language labels for {source}: {json.dumps(dict(sorted(how_identified.items())))}", file=sys.stderr)
     cache.save()
     totals = {key: sum(int(f[key]) for f in funnel.values()) for key in ("raw_records", "quarantined", "examples", "kept", "rejected")}  # type: ignore[arg-type]
-    write_json({"total": totals, "sources": funnel}, FUNNEL)
-    write_json(details, OUT_DIR / "languages.json")
+    write_json({"total": totals, "sources": funnel}, args.funnel)
+    write_json(details, args.out / "languages.json")
 
 
 if __name__ == "__main__":

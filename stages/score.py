@@ -8,6 +8,7 @@ block, so a 2M-row mixture never holds its raw captions in memory twice.
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 import polars as pl
@@ -16,30 +17,32 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
-from curation.io import load_params
+from config.params import load_params
 from curation.schema import SCORE_FIELDS, SCORED_SCHEMA
 from curation.scoring import score_examples
 
-KEPT = Path("data/interim/filter/kept.parquet")
-OUT = Path("data/interim/score/scored.parquet")
 SCORING_COLUMNS = ["example_id", "source", "media_kind", "text", "word_count", "clip_start_s", "clip_end_s", "motion_score"]
 BATCH_ROWS = 200_000
 
 
 def main() -> None:
-    params = load_params()["score"]
-    kept = pq.ParquetFile(KEPT)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--kept", type=Path, required=True, help="the filter stage's kept.parquet")
+    parser.add_argument("--out", type=Path, required=True, help="scored.parquet to write")
+    args = parser.parse_args()
+    params = load_params().score
+    kept = pq.ParquetFile(args.kept)
     narrow = pl.from_arrow(kept.read(columns=SCORING_COLUMNS))
     # Only the number of segments matters here: read one numeric leaf, not their texts.
     segments = kept.read(columns=["segments.list.element.start_s"]).column("segments")
     narrow = narrow.with_columns(pl.Series("event_count", pc.list_value_length(segments)))
-    scores = score_examples(narrow, params["target_words"], params["difficulty_buckets"])
+    scores = score_examples(narrow, params.target_words, params.difficulty_buckets)
     score_names = [f.name for f in SCORE_FIELDS]
     scores = scores.select(score_names).to_arrow()
 
-    OUT.parent.mkdir(parents=True, exist_ok=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
     offset = 0
-    with pq.ParquetWriter(OUT, SCORED_SCHEMA, compression="zstd") as writer:
+    with pq.ParquetWriter(args.out, SCORED_SCHEMA, compression="zstd") as writer:
         for batch in tqdm(kept.iter_batches(batch_size=BATCH_ROWS), desc="score", unit=" batch"):
             block = pa.Table.from_batches([batch])
             for name in score_names:

@@ -1,18 +1,17 @@
 """Fine-tune the narrator named by params `train.recipe` on the mixture's train split.
 
-    python stages/train_narrator.py --run curriculum   # the mix stage's order, paced by params train.pacing
-    python stages/train_narrator.py --run shuffle      # the baseline: seeded shuffle every epoch
-    python stages/train_narrator.py --run blind        # the control: curriculum order, every frame black
+`--run` is one of: curriculum (the mix stage's order, paced by params train.pacing), shuffle (the
+baseline: seeded shuffle every epoch), blind (the control: curriculum order, every frame black).
 
 Reads params `train` and `score.difficulty_buckets`, the recipe file (train/recipes/<name>.yaml),
-data/frames/train.parquet and data/mixtures/train.parquet. Before loading any weights it prints
-the predicted peak memory and refuses to start over the recipe's budget (train/memory.py), and
-checks that data/frames was sampled with the recipe's frame policy and pixel budget.
-Writes models/narrator/<run>/final (the trained adapter or model, and the processor, whose
-processor_config.json carries the frame policy for eval and narration),
-models/narrator/<run>/checkpoints/ (kept between runs: a killed run resumes from the last one),
-reports/train/<run>/metrics.json and reports/train/<run>/dvclive/ (loss, learning rate, tokens/s,
-memory per logged step).
+the frames stage's train split and frame policy (policy.json) and the mixture's train split.
+Before loading any weights it prints the predicted peak memory and refuses to start over the
+recipe's budget (train/memory.py), and checks that the frames were sampled with the recipe's
+frame policy. Writes into --model-out: final/ (the trained adapter or model, and the processor,
+whose processor_config.json carries the frame policy for eval and narration) and checkpoints/
+(kept between runs: a killed run resumes from the last one); into --reports: metrics.json,
+dvclive/ (loss, learning rate, tokens/s, memory per logged step), gradient_flow/ and
+over_length.json. Paths are the arguments dvc.yaml gives.
 """
 
 from __future__ import annotations
@@ -29,9 +28,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from local folders 
 
 import torch  # noqa: E402
 
-from curation.io import load_params, write_json  # noqa: E402
+from config.params import TrainParams, load_params  # noqa: E402
+from curation.io import write_json  # noqa: E402
 from train.dataset import load_examples, trainable_examples  # noqa: E402
-from train.frames import FramePolicy, policy_mismatch, write_frame_policy  # noqa: E402
+from train.frames import read_policy_file, write_frame_policy  # noqa: E402
 from train.memory import check_budget, predict_peak_memory  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import (  # noqa: E402
@@ -39,29 +39,25 @@ from train.sft import (  # noqa: E402
 )
 from train.tiny_model import apply_pixel_budget, load_narrator  # noqa: E402
 
-FRAMES = Path("data/frames/train.parquet")
-MIXTURE = Path("data/mixtures/train.parquet")
-FRAMES_METRICS = Path("reports/metrics/frames.json")
 RUNS = ("curriculum", "shuffle", "blind")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", choices=RUNS, required=True)
+    parser.add_argument("--frames", type=Path, required=True, help="the frames stage's folder (train split, policy.json)")
+    parser.add_argument("--mixture", type=Path, required=True, help="the mix stage's folder (train split)")
+    parser.add_argument("--model-out", type=Path, required=True, help="folder for final/ and checkpoints/")
+    parser.add_argument("--reports", type=Path, required=True, help="folder for metrics.json, dvclive/, gradient_flow/")
     args = parser.parse_args()
     params = load_params()
-    train_params = params["train"]
-    recipe = load_recipe(str(train_params["recipe"]))
-    max_steps = int(train_params.get("max_steps", -1))
-    pacing = "shuffle" if args.run == "shuffle" else str(train_params["pacing"])
-    schedule = train_params.get("competence") or {}
-    if pacing == "competence" and not {"initial", "full_at"} <= set(schedule):
-        sys.exit("train: params.yaml train.competence needs `initial` and `full_at` (the competence pacing's "
-                 "schedule; see the repository's params.yaml), or set train.pacing to another policy")
-    competence = {"initial_competence": float(schedule["initial"]),
-                  "full_competence_at": float(schedule["full_at"])} if pacing == "competence" else {}
-    model_dir = Path("models/narrator") / args.run
-    report_dir = Path("reports/train") / args.run
+    train_params = params.train
+    recipe = load_recipe(train_params.recipe)
+    pacing = "shuffle" if args.run == "shuffle" else train_params.pacing
+    competence = {"initial_competence": train_params.competence.initial,
+                  "full_competence_at": train_params.competence.full_at} if pacing == "competence" else {}
+    frames_file, mixture_file = args.frames / "train.parquet", args.mixture / "train.parquet"
+    model_dir, report_dir = args.model_out, args.reports
 
     from accelerate import PartialState
 
@@ -72,20 +68,21 @@ def main() -> None:
     if main_process:
         print(plan, file=sys.stderr)
     check_budget(plan, recipe.memory.budget_gib)  # MemoryBudgetError names the knobs to turn
-    policy = FramePolicy.from_recipe(recipe.data, min_window_s=float(params["frames"]["min_window_s"]))
-    problem = policy_mismatch(policy, FRAMES_METRICS)
-    if problem:
-        sys.exit(f"train: {problem}")
+    policy = read_policy_file(args.frames)
+    if policy != recipe.data:
+        sys.exit(f"train: {args.frames} was sampled with the frame policy {policy.to_dict()}, but recipe "
+                 f"{recipe.name} asks for {recipe.data.to_dict()}\n  fix: `dvc repro frames` (the frames stage "
+                 "samples with the recipe in params train.recipe)")
 
     torch.manual_seed(recipe.train.seed)
     model, processor = load_narrator(recipe.model.path)
     apply_pixel_budget(processor, policy.max_pixels, recipe.data.frames_per_image)
-    examples = load_examples(FRAMES, MIXTURE)
+    examples = load_examples(frames_file, mixture_file)
     dataset, kept, over_length = trainable_examples(examples, processor, recipe.train.max_seq_length,
                                                     blind=args.run == "blind")
 
     # A checkpoint is resumed only by the same run: same recipe, params (except step counts) and data.
-    fingerprint = run_fingerprint(args.run, recipe, train_params)
+    fingerprint = run_fingerprint(args.run, recipe, train_params, [frames_file, mixture_file])
     stamp = model_dir / "checkpoints" / "run_fingerprint.txt"
     if main_process:
         if stamp.exists() and stamp.read_text().strip() != fingerprint:
@@ -105,9 +102,9 @@ def main() -> None:
         # The kept examples in the pacing's order over the phase's epochs, the phase's tower modes.
         trainer, towers = phase_trainer(
             model, processor, recipe, phase, dataset, kept, checkpoints,
-            bucket_order=params["score"]["difficulty_buckets"], pacing=pacing, batch_size=global_batch, **competence,
-            max_steps=max_steps, save_steps=int(train_params["save_steps"]),
-            logging_steps=int(train_params["logging_steps"]), callbacks=logging_callbacks,
+            bucket_order=params.score.difficulty_buckets, pacing=pacing, batch_size=global_batch, **competence,
+            max_steps=train_params.max_steps, save_steps=train_params.save_steps,
+            logging_steps=train_params.logging_steps, callbacks=logging_callbacks,
         )
         if main_process:
             for dropped in drop_incomplete_checkpoints(checkpoints):
@@ -181,13 +178,13 @@ def restore_weights(model: torch.nn.Module, checkpoints: Path) -> None:
         raise RuntimeError(f"{last}: checkpoint does not match the model (missing {missing[:3]}, unexpected {unexpected[:3]})")
 
 
-def run_fingerprint(run: str, recipe, train_params: dict) -> str:  # type: ignore[no-untyped-def]
+def run_fingerprint(run: str, recipe, train_params: TrainParams, data: list[Path]) -> str:  # type: ignore[no-untyped-def]
     """What a checkpoint must match to be resumed: the run, recipe, params, data and training code."""
     digest = hashlib.sha256()
-    settings = {k: v for k, v in train_params.items() if k not in ("max_steps", "save_steps", "logging_steps")}
+    settings = train_params.model_dump(exclude={"max_steps", "save_steps", "logging_steps"})
     digest.update(json.dumps({"run": run, "params": settings}, sort_keys=True, default=str).encode())
     code = [Path(__file__)] + sorted((Path(__file__).resolve().parents[1] / "train").glob("*.py"))
-    for path in (Path(recipe.source), FRAMES, MIXTURE, Path(recipe.model.path) / "model.safetensors", *code):
+    for path in (Path(recipe.source), *data, Path(recipe.model.path) / "model.safetensors", *code):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()

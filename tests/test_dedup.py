@@ -21,7 +21,7 @@ from curation.dedup import (
     threshold_curve,
 )
 from curation.io import InputFileError
-from curation.schema import CLUSTER_SCHEMA, text_hash
+from curation.schema import CLUSTER_SCHEMA, text_hash, text_hash_column
 
 DIM = 16
 
@@ -91,7 +91,8 @@ def fake_embeddings(vectors_by_text: dict[str, np.ndarray], hashes: list[str]) -
 
 
 def examples(rows: list[tuple[str, str, str, float]]) -> pl.DataFrame:
-    return pl.DataFrame(rows, schema=["example_id", "source", "text", "quality"], orient="row")
+    frame = pl.DataFrame(rows, schema=["example_id", "source", "text", "quality"], orient="row")
+    return frame.with_columns(text_hash_column(pl.col("text")))
 
 
 def test_repeated_caption_is_one_cluster_kept_once_with_the_best_member() -> None:

@@ -1,4 +1,5 @@
-"""The eval stage end to end on a tiny narrator: every benchmark format, skips, reports, reproducibility."""
+"""The eval stages end to end on a tiny narrator: every benchmark format, skips, the runs compared,
+reports, reproducibility."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import polars as pl
@@ -14,9 +14,10 @@ import pytest
 import yaml
 
 from eval.caption_metrics import score_coco_files
-from train.frames import FramePolicy, write_frame_policy
+from train.frames import write_frame_policy
 from train.recipes import load_recipe
 
+from .stage_commands import stage_argv
 from .test_benchmarks import mmbench_rows, photos, write_mmbench
 from .train_fixtures import make_training_inputs, quick_tower_pretraining
 
@@ -26,8 +27,11 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def run_stage(project: Path, script: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([sys.executable, str(REPO / "stages" / script)], cwd=project, capture_output=True,
+RUNS = ("curriculum", "shuffle", "blind")  # dvc.yaml's runs
+
+
+def run_stage(project: Path, name: str, **item: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(stage_argv(name, project / "params.yaml", **item), cwd=project, capture_output=True,
                             text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr[-4000:]
     return result
@@ -41,10 +45,11 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for kind in ("mixtures", "frames"):  # the held-out split: the same few clips suffice to run the reader
         shutil.copy2(work / f"data/{kind}/train.parquet", work / f"data/{kind}/test.parquet")
     quick_tower_pretraining(work)
-    run_stage(work, "tiny_model.py")
-    final = work / "models/narrator/curriculum/final"  # an untrained narrator, saved as the train stage saves it
-    shutil.copytree(work / "models/tiny-llava", final)
-    write_frame_policy(final, FramePolicy.from_recipe(load_recipe("tiny").data))
+    run_stage(work, "tiny_model")
+    for run in RUNS:  # untrained narrators, saved as the train stage saves them
+        final = work / "models/narrator" / run / "final"
+        shutil.copytree(work / "models/tiny-llava", final)
+        write_frame_policy(final, load_recipe("tiny").data)
 
     bench = work / "bench"
     photos(bench / "coco")
@@ -73,19 +78,21 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     }
     params["eval"]["benchmarks"]["narrator_test"]["max_new_tokens"] = 16
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))  # benchmark order is report order
-    run_stage(work, "eval_narrator.py")
+    for run in RUNS:
+        run_stage(work, "eval", run=run)
+    run_stage(work, "eval_report")
     return work
 
 
 def test_every_format_is_scored_and_absent_files_are_skipped(project: Path) -> None:
-    metrics = json.loads((project / "reports/eval/metrics.json").read_text())
+    metrics = json.loads((project / "reports/eval/curriculum/metrics.json").read_text())
     assert set(metrics) == {"narrator_test", "coco_photos", "textcaps_photos", "mmbench_photos"}
     assert metrics["narrator_test"]["examples"] == 6 and metrics["coco_photos"]["examples"] == 2
     assert {"CIDEr_in-domain", "CIDEr_out-domain"} <= set(metrics["coco_photos"])
     assert {"Bleu_4", "METEOR", "ROUGE_L", "CIDEr"} <= set(metrics["textcaps_photos"])
     mmbench = metrics["mmbench_photos"]
     assert mmbench["questions"] == 2 and mmbench["rows"] == 4 and 0 <= mmbench["circular_accuracy"] <= mmbench["vanilla_accuracy"]
-    summary = json.loads((project / "reports/eval/summary.json").read_text())["benchmarks"]
+    summary = json.loads((project / "reports/eval/curriculum/summary.json").read_text())["benchmarks"]
     assert summary["coco_karpathy_test"]["status"] == "skipped" and "bench/nowhere.json" in summary["coco_karpathy_test"]["reason"]
     assert summary["coco_photos"]["settings"] == {
         "prompt": "Describe this moment in one short sentence.", "max_new_tokens": 12,
@@ -95,11 +102,11 @@ def test_every_format_is_scored_and_absent_files_are_skipped(project: Path) -> N
 
 
 def test_saved_results_rescore_to_the_reported_numbers(project: Path) -> None:
-    results = project / "reports/eval/benchmarks/coco_photos/results.json"
+    results = project / "reports/eval/curriculum/benchmarks/coco_photos/results.json"
     rescored = score_coco_files(project / "bench/coco/captions.json", results, spice="off")
-    reported = json.loads((project / "reports/eval/metrics.json").read_text())["coco_photos"]
+    reported = json.loads((project / "reports/eval/curriculum/metrics.json").read_text())["coco_photos"]
     assert all(rescored.corpus[m] == reported[m] for m in rescored.corpus)
-    lines = (project / "reports/eval/benchmarks/narrator_test/predictions.jsonl").read_text().splitlines()
+    lines = (project / "reports/eval/curriculum/benchmarks/narrator_test/predictions.jsonl").read_text().splitlines()
     ids = pl.read_parquet(project / "data/mixtures/test.parquet")["example_id"].to_list()
     assert sorted(json.loads(line)["id"] for line in lines) == sorted(ids)
 
@@ -115,9 +122,26 @@ def test_report_escapes_dataset_text_and_shows_published_figures(project: Path) 
                                                                 "mmbench_photos"]
 
 
+def test_runs_are_compared_against_the_blind_control(project: Path) -> None:
+    headline = json.loads((project / "reports/eval/metrics.json").read_text())
+    assert headline["run"] == "curriculum" and set(headline["cider_d"]) == set(RUNS)
+    for run in RUNS:  # each run's CIDEr-D is its own eval's narrator_test score, not a second narration
+        own = json.loads((project / f"reports/eval/{run}/metrics.json").read_text())["narrator_test"]["CIDEr"]
+        assert headline["cider_d"][run] == round(own, 4)
+    blind = headline["cider_d"]["blind"]
+    assert set(headline["over_blind"]) == {"curriculum", "shuffle"}
+    if blind > 0:
+        assert headline["over_blind"]["curriculum"] == round(headline["cider_d"]["curriculum"] / blind, 3)
+    assert "Training runs compared" in (project / "reports/eval/index.md").read_text()
+    # The blind control narrates black frames, as it was trained.
+    settings = json.loads((project / "reports/eval/blind/summary.json").read_text())["benchmarks"]["narrator_test"]["settings"]
+    assert "black" in settings["frames"]
+
+
 def test_a_second_run_writes_identical_outputs(project: Path) -> None:
     out = project / "reports/eval"
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    run_stage(project, "eval_narrator.py")
+    run_stage(project, "eval", run="curriculum")
+    run_stage(project, "eval_report")
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
     assert after == before

@@ -7,12 +7,12 @@ from typing import Any
 import polars as pl
 import pytest
 
-from curation.filters import REJECT_REASONS, FilterConfig, reject_reasons
-from curation.io import load_params
+from config.params import load_params
+from curation.filters import REJECT_REASONS, reject_reasons
 from curation.schema import EXAMPLE_SCHEMA
 
 CLEAN = "A red circle moves from the left edge to the right edge while a blue square waits in the middle."
-CONFIG = FilterConfig.from_params(load_params()["filter"])
+CONFIG = load_params().filter
 
 
 def example(**overrides: Any) -> dict[str, Any]:
@@ -106,13 +106,3 @@ def test_word_count_is_reported() -> None:
     schema = pl.from_arrow(EXAMPLE_SCHEMA.empty_table()).schema  # type: ignore[union-attr]
     frame = pl.DataFrame([example()], schema={**schema, "language": pl.String})
     assert reject_reasons(frame, CONFIG)["word_count"].to_list() == [len(CLEAN.split())]
-
-
-def test_config_errors_name_the_key() -> None:
-    params = load_params()["filter"]
-    with pytest.raises(ValueError, match=r"filter\.words\.lvd2m"):
-        FilterConfig.from_params({**params, "words": {**params["words"], "lvd2m": {"min": 50, "max": 10}}})
-    narrow = FilterConfig.from_params({**params, "words": {"lvd2m": {"min": 1, "max": 10}}})
-    with pytest.raises(ValueError, match=r"filter\.words has no bounds for source\(s\) \['youdescribe'\]"):
-        schema = pl.from_arrow(EXAMPLE_SCHEMA.empty_table()).schema  # type: ignore[union-attr]
-        reject_reasons(pl.DataFrame([example(source="youdescribe")], schema={**schema, "language": pl.String}), narrow)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -29,10 +28,14 @@ from train.frames import (
     is_plain_name,
     locate_media,
     read_frame_policy,
+    read_policy_file,
     sample_frames,
     write_frame_policy,
 )
+
 from train.recipes import load_recipe
+
+from .stage_commands import stage_argv
 
 REPO = Path(__file__).resolve().parents[1]
 FPS = 10
@@ -99,7 +102,7 @@ def test_frames_are_the_nearest_decoded_frames_to_the_slice_centres(tmp_path: Pa
     write_video(tmp_path / "vid.mp4", seconds=4)
     media = locate(tmp_path, clip_start_s=1.0, clip_end_s=3.0)
     assert isinstance(media, Media)
-    frames = sample_frames(media, FramePolicy(per_example=4))
+    frames = sample_frames(media, FramePolicy(frames=4))
     assert isinstance(frames, Frames)
     assert frames.times_s == [1.2, 1.7, 2.2, 2.7]  # centres 1.25, 1.75, 2.25, 2.75 -> nearest of 10 fps (ties earlier)
     # Seconds 1 and 2 of the video have brightness 30 and 50.
@@ -112,7 +115,7 @@ def test_fps_policy_and_pixel_budget(tmp_path: Path) -> None:
     frames = sample_frames(media, FramePolicy(fps=2.5, max_pixels=32 * 32))  # type: ignore[arg-type]
     assert isinstance(frames, Frames) and len(frames.images) == 5
     assert all(im.width * im.height <= 32 * 32 for im in frames.images)
-    assert FramePolicy(fps=30, max_per_example=16).frame_count(10.0) == 16
+    assert FramePolicy(fps=30, max_frames=16).frame_count(10.0) == 16
 
 
 def test_fit_pixels_keeps_aspect_and_never_upscales() -> None:
@@ -129,7 +132,7 @@ def test_corrupt_and_too_short_media_are_skipped(tmp_path: Path) -> None:
     write_video(tmp_path / "short.mp4", seconds=2)
     past_the_end = sample_frames(Media(tmp_path / "short.mp4", 5.0, 7.0, "video"), FramePolicy())
     assert isinstance(past_the_end, Skip) and past_the_end.reason == TOO_SHORT
-    tiny_window = sample_frames(Media(tmp_path / "short.mp4", 1.0, 1.1, "video"), FramePolicy(min_window_s=0.2))
+    tiny_window = sample_frames(Media(tmp_path / "short.mp4", 1.0, 1.1, "video"), FramePolicy(), min_window_s=0.2)
     assert isinstance(tiny_window, Skip) and tiny_window.reason == TOO_SHORT
 
 
@@ -157,7 +160,7 @@ def test_stage_reconciles_and_reports_every_skip(tmp_path: Path) -> None:
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     params["frames"]["media_root"] = str(media)
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    subprocess.run([sys.executable, str(REPO / "stages/frames.py")], cwd=tmp_path, check=True, capture_output=True,
+    subprocess.run(stage_argv("frames", tmp_path / "params.yaml"), cwd=tmp_path, check=True, capture_output=True,
                    env={**os.environ, "PYTHONPATH": str(REPO)})
     metrics = json.loads((tmp_path / "reports/metrics/frames.json").read_text())
     assert metrics["train"]["examples"] == 5 == metrics["train"]["with_frames"] + metrics["train"]["skipped"]
@@ -177,7 +180,7 @@ def test_stage_reconciles_and_reports_every_skip(tmp_path: Path) -> None:
     assert recipe.data.layout == "grid" and recipe.data.frames == 4
     assert first.size == (64, 64) and first.mode == "RGB" and len(kept["frames"][0]) == 1
     assert metrics["recipe"] == recipe.name and len(kept["frame_times_s"][0]) == recipe.data.frames
-    assert metrics["policy"] == FramePolicy.from_recipe(recipe.data, min_window_s=params["frames"]["min_window_s"]).to_dict()
+    assert read_policy_file(tmp_path / "data/frames") == recipe.data  # what the train stage trains with
 
 
 def test_frame_policy_travels_in_the_processor_config(tmp_path: Path) -> None:
@@ -191,17 +194,19 @@ def test_frame_policy_travels_in_the_processor_config(tmp_path: Path) -> None:
     processor.save_pretrained(tmp_path)
     with pytest.raises(KeyError, match="frame policy is unknown"):
         read_frame_policy(tmp_path)
-    policy = FramePolicy(per_example=6, fps=None, max_per_example=8, max_pixels=64 * 64, min_window_s=0.5)
+    policy = FramePolicy(frames=6, fps=None, max_frames=8, max_pixels=64 * 64)
     write_frame_policy(tmp_path, policy)
     assert read_frame_policy(tmp_path) == policy
     # transformers still opens the folder (the extra key is ignored), and the processor is unchanged.
     reopened = AutoProcessor.from_pretrained(tmp_path, local_files_only=True, trust_remote_code=False)
     assert dict(reopened.image_processor.size) == dict(processor.image_processor.size)
-    assert FramePolicy.from_recipe(load_recipe("qwen2.5-vl-3b-lora").data).max_pixels == 448 * 448
+    assert load_recipe("qwen2.5-vl-3b-lora").data.max_pixels == 448 * 448
 
 
 def test_frame_policy_rejects_nonsense() -> None:
-    with pytest.raises(ValueError, match="fps must be > 0"):
+    with pytest.raises(ValueError, match=r"fps\n.*greater than 0"):
         FramePolicy(fps=0.0)
-    with pytest.raises(ValueError, match="at least 64 pixels"):
+    with pytest.raises(ValueError, match=r"max_pixels\n.*greater than or equal to 64"):
         FramePolicy(max_pixels=10)
+    with pytest.raises(ValueError, match=r"layout\n.*'sequence' or 'grid'"):
+        FramePolicy(layout="mosaic")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
@@ -23,7 +22,7 @@ KNOBS = (
 
 
 def _with(recipe: Recipe, section: str, **changes: object) -> Recipe:
-    return dataclasses.replace(recipe, **{section: dataclasses.replace(getattr(recipe, section), **changes)})
+    return recipe.model_copy(update={section: getattr(recipe, section).model_copy(update=changes)})
 
 
 @pytest.mark.parametrize("name", available_recipes())
@@ -48,7 +47,7 @@ def test_weights_and_optimizer_bytes() -> None:
     assert plan.full_params == 0 and plan.full_grads == plan.full_optimizer == 0
     # training the merger in full: bf16 grads + fp32 master + two fp32 moments
     merger = predict_peak_memory(
-        dataclasses.replace(recipe, phases=(dataclasses.replace(recipe.phases[0], projector="full"),))
+        recipe.model_copy(update=dict(phases=(recipe.phases[0].model_copy(update=dict(projector="full")),)))
     )
     n = recipe.architecture.projector.params
     assert merger.full_params == n
@@ -169,12 +168,12 @@ def test_lora_on_phi3_fused_projections() -> None:
 def test_tiny_full_towers_count_as_full_params() -> None:
     recipe = load_recipe("tiny")
     arch = recipe.architecture
-    every_tower = dataclasses.replace(recipe.phases[0], vision="full", projector="full", language="full")
-    recipe = dataclasses.replace(recipe, phases=(every_tower,))
+    every_tower = recipe.phases[0].model_copy(update=dict(vision="full", projector="full", language="full"))
+    recipe = recipe.model_copy(update=dict(phases=(every_tower,)))
     everything = predict_peak_memory(recipe)
     assert everything.lora_params == 0
     assert everything.full_params == arch.vision.params + arch.projector.params + arch.language.params
-    recipe = dataclasses.replace(recipe, phases=(dataclasses.replace(recipe.phases[0], language="lora"),))
+    recipe = recipe.model_copy(update=dict(phases=(recipe.phases[0].model_copy(update=dict(language="lora")),)))
     plan = predict_peak_memory(recipe)
     assert plan.full_params == arch.vision.params + arch.projector.params
     assert plan.lora_params == _lora_expected(recipe, 16)
@@ -183,9 +182,9 @@ def test_tiny_full_towers_count_as_full_params() -> None:
 
 def test_freezing_and_batch_lower_memory() -> None:
     recipe = load_recipe("tiny")
-    recipe = dataclasses.replace(recipe, phases=(dataclasses.replace(recipe.phases[0], vision="full"),))
+    recipe = recipe.model_copy(update=dict(phases=(recipe.phases[0].model_copy(update=dict(vision="full")),)))
     base = predict_peak_memory(recipe)
-    frozen = dataclasses.replace(recipe, phases=(dataclasses.replace(recipe.phases[0], vision="frozen"),))
+    frozen = recipe.model_copy(update=dict(phases=(recipe.phases[0].model_copy(update=dict(vision="frozen")),)))
     assert predict_peak_memory(frozen).total < base.total
     assert predict_peak_memory(recipe, batch_size=1).total < base.total
     assert predict_peak_memory(recipe, seq_len=128).total < base.total

@@ -14,7 +14,7 @@ import webvtt
 
 from narrate.scenes import SceneOptions, detect_scenes
 from narrate.tracks import cues_for_scenes, fit_to_time, write_tracks
-from train.frames import FramePolicy, write_frame_policy
+from train.frames import write_frame_policy
 from train.recipes import load_recipe
 from train.tiny_model import build_tiny_llava
 
@@ -77,7 +77,7 @@ def test_cues_fit_their_scene_and_the_track_parses(tmp_path: Path) -> None:
 def narrator(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("narrator") / "model"
     build_tiny_llava(["a red circle moves left on a black background", "a photo of two cats"] * 20, folder)
-    write_frame_policy(folder, FramePolicy.from_recipe(load_recipe("tiny").data))
+    write_frame_policy(folder, load_recipe("tiny").data)
     return folder
 
 

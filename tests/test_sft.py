@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,7 @@ def trainable(model) -> set[str]:  # type: ignore[no-untyped-def]
 def test_full_towers_train_everything_the_forward_uses_head_included(folder: Path) -> None:
     recipe = load_recipe("tiny")
     model, _ = load_narrator(str(folder))
-    every_tower = dataclasses.replace(recipe.phases[0], vision="full", projector="full", language="full")
+    every_tower = recipe.phases[0].model_copy(update=dict(vision="full", projector="full", language="full"))
     model, towers = configure_towers(model, recipe, every_tower)
     names = trainable(model)
     frozen = {name for name, _ in model.named_parameters()} - names
@@ -42,7 +41,7 @@ def test_full_towers_train_everything_the_forward_uses_head_included(folder: Pat
 
 def test_lora_language_trains_adapters_only_there(folder: Path) -> None:
     recipe = load_recipe("tiny")
-    phase = dataclasses.replace(recipe.phases[0], language="lora", vision="frozen", projector="full")
+    phase = recipe.phases[0].model_copy(update=dict(language="lora", vision="frozen", projector="full"))
     model, _ = load_narrator(str(folder))
     model, towers = configure_towers(model, recipe, phase)
     names = trainable(model)

@@ -12,8 +12,9 @@ from transformers import SiglipVisionConfig, SiglipVisionModel
 from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
 
 import sampleworld
+from config.params import TowerPretrainingParams
 from train.frames import FramePolicy, tile_frames
-from train.tiny_tower import LABEL_COLUMNS, TowerPretraining, Vocabulary, patch_labels, pretrain_tower, render_set
+from train.tiny_tower import LABEL_COLUMNS, Vocabulary, patch_labels, pretrain_tower, render_set
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +59,7 @@ def test_patch_labels_name_what_each_patch_shows(world) -> None:  # type: ignore
 
 def test_grid_images_and_their_labels_line_up(world) -> None:  # type: ignore[no-untyped-def]
     """Patch labels of a 2x2 grid image follow the frames stage's layout: frame k in cell k, row by row."""
-    policy = FramePolicy(per_example=4, max_pixels=32 * 32, layout="grid")
+    policy = FramePolicy(frames=4, max_pixels=32 * 32, layout="grid")
     processor = SiglipImageProcessorPil(size={"height": 64, "width": 64})
     pixels, labels = render_set(world, processor, policy, scenes=6, patches_per_side=4, seed=3)
     assert pixels.shape == (6, 3, 64, 64) and labels.shape == (6, 16, 10)
@@ -115,9 +116,9 @@ def tiny_tower() -> SiglipVisionModel:
 
 @pytest.mark.slow
 def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(world) -> None:  # type: ignore[no-untyped-def]
-    config = TowerPretraining(scenes=300, eval_scenes=40, steps=400,
+    config = TowerPretrainingParams(scenes=300, eval_scenes=40, steps=400,
                               batch_size=32, learning_rate=3e-3, seed=5)
-    policy = FramePolicy(per_example=4, max_pixels=32 * 32, layout="grid")  # 2x2 grids of 32x32 frames
+    policy = FramePolicy(frames=4, max_pixels=32 * 32, layout="grid")  # 2x2 grids of 32x32 frames
     processor = SiglipImageProcessorPil(size={"height": 64, "width": 64})
     first, second = tiny_tower(), tiny_tower()
     untouched = copy.deepcopy(first.state_dict())
@@ -132,8 +133,3 @@ def test_pretraining_makes_the_features_name_shape_colours_and_is_deterministic(
     assert any(not torch.equal(untouched[k], v) for k, v in first.state_dict().items())
     pretrain_tower(second, processor, world, config, policy)
     assert all(torch.equal(v, second.state_dict()[k]) for k, v in first.state_dict().items())
-
-
-def test_missing_params_are_named() -> None:
-    with pytest.raises(ValueError, match="missing .*steps"):
-        TowerPretraining.from_params({"scenes": 1, "eval_scenes": 1, "batch_size": 1, "learning_rate": 1.0, "seed": 0})

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from .stage_commands import stage_argv
 from .train_fixtures import make_training_inputs, quick_tower_pretraining
 
 pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
@@ -21,9 +22,10 @@ pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_stage(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_stage(project: Path, name: str, **item: str) -> subprocess.CompletedProcess[str]:
+    """Run dvc.yaml's stage `name` (for `item`, e.g. run="shuffle") in `project`."""
     result = subprocess.run(
-        [sys.executable, str(REPO / "stages" / args[0]), *args[1:]], cwd=project, capture_output=True, text=True,
+        stage_argv(name, project / "params.yaml", **item), cwd=project, capture_output=True, text=True,
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert result.returncode == 0, result.stderr[-4000:]
@@ -42,13 +44,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy2(REPO / "params.yaml", work / "params.yaml")
     make_training_inputs(work, count=12)
     quick_tower_pretraining(work)
-    run_stage(work, "tiny_model.py")
+    run_stage(work, "tiny_model")
     set_train_params(work, max_steps=4, save_steps=2, logging_steps=1)
     return work
 
 
 def test_training_logs_checks_and_saves(project: Path) -> None:
-    run_stage(project, "train_narrator.py", "--run", "curriculum")
+    run_stage(project, "train", run="curriculum")
     report = project / "reports/train/curriculum"
     metrics = json.loads((report / "metrics.json").read_text())
     assert metrics["steps"] == 4 and metrics["trained_examples"] + metrics["over_length"] == metrics["examples"] == 12
@@ -70,10 +72,12 @@ def test_training_logs_checks_and_saves(project: Path) -> None:
     # The frame policy travels with the model: what the frames stage used, read back from the processor config.
     from train.frames import read_frame_policy
 
-    sampled_with = json.loads((project / "reports/metrics/frames.json").read_text())["policy"]
+    from train.frames import read_policy_file
+
+    sampled_with = read_policy_file(project / "data/frames").to_dict()
     assert read_frame_policy(final).to_dict() == sampled_with
     # The processor takes one 2x2 grid of frames (layout grid) at the pixel budget per frame.
-    assert sampled_with["layout"] == "grid" and sampled_with["per_example"] == 4
+    assert sampled_with["layout"] == "grid" and sampled_with["frames"] == 4
     assert processor.image_processor.size["height"] * processor.image_processor.size["width"] == 4 * sampled_with["max_pixels"]
 
 
@@ -81,15 +85,13 @@ def test_frames_sampled_with_another_policy_are_refused(project: Path, tmp_path:
     stale = tmp_path / "stale"
     shutil.copytree(project, stale, ignore=shutil.ignore_patterns("models"))
     shutil.copytree(project / "models/tiny-llava", stale / "models/tiny-llava")
-    metrics = stale / "reports/metrics/frames.json"
-    policy = json.loads(metrics.read_text())["policy"]
-    metrics.write_text(json.dumps({"policy": {**policy, "max_pixels": 96 * 96}}))
-    result = subprocess.run(
-        [sys.executable, str(REPO / "stages/train_narrator.py"), "--run", "shuffle"], cwd=stale, capture_output=True,
-        text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    written = stale / "data/frames/policy.json"
+    policy = json.loads(written.read_text())
+    written.write_text(json.dumps({**policy, "max_pixels": 96 * 96}))
+    result = subprocess.run(stage_argv("train", stale / "params.yaml", run="shuffle"), cwd=stale, capture_output=True,
+                            text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode != 0
-    assert "data/frames was sampled with" in result.stderr and "dvc repro frames" in result.stderr
+    assert "data/frames was sampled with the frame policy" in result.stderr and "dvc repro frames" in result.stderr
     assert not (stale / "models/narrator/shuffle").exists()  # refused before any training
 
 
@@ -98,12 +100,10 @@ def test_competence_pacing_without_its_schedule_is_refused(tmp_path: Path) -> No
     params["train"]["pacing"] = "competence"
     del params["train"]["competence"]
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
-    result = subprocess.run(
-        [sys.executable, str(REPO / "stages/train_narrator.py"), "--run", "curriculum"], cwd=tmp_path,
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
+    result = subprocess.run(stage_argv("train", tmp_path / "params.yaml", run="curriculum"), cwd=tmp_path,
+                            capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode != 0
-    assert "train.competence needs `initial` and `full_at`" in result.stderr
+    assert "params.yaml: missing key `train.competence`. Fix: add it" in result.stderr
     assert not (tmp_path / "models").exists()
 
 
@@ -126,13 +126,13 @@ def complete_checkpoint(checkpoints: Path) -> bool:
 
 def test_a_killed_run_resumes_from_its_last_checkpoint(project: Path) -> None:
     set_train_params(project, max_steps=8, save_steps=2)
-    run_stage(project, "train_narrator.py", "--run", "shuffle")
+    run_stage(project, "train", run="shuffle")
     uninterrupted = final_weights(project, "shuffle")
     shutil.rmtree(project / "models/narrator/shuffle")
 
     # Start the same run and kill it (SIGKILL) as soon as its first checkpoint is on disk.
     checkpoints = project / "models/narrator/shuffle/checkpoints/sft"
-    process = subprocess.Popen([sys.executable, str(REPO / "stages/train_narrator.py"), "--run", "shuffle"], cwd=project,
+    process = subprocess.Popen(stage_argv("train", project / "params.yaml", run="shuffle"), cwd=project,
                                env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -144,7 +144,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(project: Path) -> None:
     assert process.wait() == -signal.SIGKILL, "the run ended before it could be killed"
     assert not (project / "models/narrator/shuffle/final").exists()
 
-    resumed = run_stage(project, "train_narrator.py", "--run", "shuffle")
+    resumed = run_stage(project, "train", run="shuffle")
     assert "resuming sft from" in resumed.stderr
     state = json.loads((checkpoints / "checkpoint-8/trainer_state.json").read_text())
     assert state["global_step"] == 8
@@ -154,7 +154,7 @@ def test_a_killed_run_resumes_from_its_last_checkpoint(project: Path) -> None:
     assert weights.keys() == uninterrupted.keys() and max(diffs.values()) < 1e-5, max(diffs.items(), key=lambda kv: kv[1])
     # Another configuration never resumes this run's checkpoints.
     set_train_params(project, pacing="baby_steps", max_steps=2)
-    fresh = run_stage(project, "train_narrator.py", "--run", "shuffle")
+    fresh = run_stage(project, "train", run="shuffle")
     assert "starting afresh" in fresh.stderr and "resuming" not in fresh.stderr
     set_train_params(project, pacing="follow", max_steps=4)
 
@@ -165,7 +165,7 @@ def test_lora_recipe_trains_adapters_with_gradients(project: Path) -> None:
     path = project / "tiny-lora.yaml"
     path.write_text(yaml.safe_dump(recipe))
     set_train_params(project, recipe=str(path), max_steps=2)
-    run_stage(project, "train_narrator.py", "--run", "blind")
+    run_stage(project, "train", run="blind")
     flow = json.loads((project / "reports/train/blind/gradient_flow/sft.json").read_text())
     assert set(flow) == {"projector", "language"}
     assert flow["language"]["with_gradient"] == flow["language"]["trainable"] == 2 * 4 * 4  # A and B, 4 targets, 4 layers
@@ -177,7 +177,7 @@ def test_two_cpu_processes_under_accelerate_launch(project: Path) -> None:
     shutil.rmtree(project / "models/narrator/curriculum", ignore_errors=True)  # a fresh run, not a resume
     result = subprocess.run(
         [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(REPO / "train/accelerate/cpu_2proc.yaml"),
-         str(REPO / "stages/train_narrator.py"), "--run", "curriculum"],
+         *stage_argv("train", project / "params.yaml", run="curriculum")[1:]],
         cwd=project, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert result.returncode == 0, result.stderr[-4000:]

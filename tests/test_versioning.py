@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
 REPO = Path(__file__).resolve().parents[1]
 # The data pipeline (the train stages have their own test: tests/test_train_stage.py).
 TARGETS = ["report", "frames"]
-STAGES = ["ingest_lvd2m", "ingest_youdescribe", "ingest_ad_webvtt", "ingest_image_descriptions", "filter", "score",
+STAGES = ["ingest@lvd2m", "ingest@youdescribe", "ingest@ad_webvtt", "ingest@image_descriptions", "filter", "score",
           "embed", "dedup", "mix", "frames", "report"]
 
 

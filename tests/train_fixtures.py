@@ -3,19 +3,18 @@
 Writes data/mixtures/train.parquet and data/frames/train.parquet (the columns the train stage
 reads) for the first `count` LVD-2M sample rows whose video exists, with frames sampled by the
 real frames code from data/sample/videos with the tiny recipe's frame policy, and the policy in
-reports/metrics/frames.json as the frames stage records it.
+data/frames/policy.json as the frames stage writes it.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import polars as pl
 import yaml
 
-from train.frames import FramePolicy, Frames, Media, png_bytes, sample_frames
+from train.frames import Frames, Media, png_bytes, sample_frames, write_policy_file
 from train.recipes import load_recipe
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,7 +25,7 @@ def make_training_inputs(dest: Path, count: int = 16) -> pl.DataFrame:
     with (SAMPLE / "lvd2m/lvd2m_sample.csv").open(encoding="utf-8", newline="") as handle:
         rows = [r for r in csv.DictReader(handle) if (SAMPLE / "videos" / f"{r['video_id']}.mp4").exists()]
     buckets = ["easy", "medium", "hard"]
-    policy = FramePolicy.from_recipe(load_recipe("tiny").data)
+    policy = load_recipe("tiny").data
     mixture, frames = [], []
     for k, row in enumerate(rows[:count]):
         video = SAMPLE / "videos" / f"{row['video_id']}.mp4"
@@ -41,8 +40,7 @@ def make_training_inputs(dest: Path, count: int = 16) -> pl.DataFrame:
     table = pl.DataFrame(mixture)
     table.write_parquet(dest / "data/mixtures/train.parquet")
     pl.DataFrame(frames).write_parquet(dest / "data/frames/train.parquet")
-    (dest / "reports/metrics").mkdir(parents=True, exist_ok=True)
-    (dest / "reports/metrics/frames.json").write_text(json.dumps({"policy": policy.to_dict()}))
+    write_policy_file(dest / "data/frames", policy)
     return table
 
 

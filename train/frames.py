@@ -13,16 +13,17 @@ Media names come from dumps, which are untrusted: a key or id that is not a plai
 (a separator, "..", a leading dot, a NUL) is refused, and every candidate is resolved and
 checked to lie inside the root (symlinks included) before it is opened.
 
-Frame policy: one per recipe (its `data:` section), the only place frame count and pixel
-budget are set. `per_example` frames at the centres of equal slices of the window, or `fps`
-frames per second of window (capped at `max_per_example`); each frame is the decoded frame
+Frame policy (`FramePolicy`): one per recipe (its `data:` section), the only place frame count and
+pixel budget are set. `frames` frames at the centres of equal slices of the window, or `fps`
+frames per second of window (capped at `max_frames`); each frame is the decoded frame
 nearest to its target time; frames are scaled down (never up) to at most `max_pixels` pixels,
 aspect kept. Layout: `sequence` gives the model one image per frame (what the 3B recipes use);
 `grid` tiles the frames, in time order, row by row, into one image (IG-VLM, Kim et al. 2024, "An
 Image Grid Can Be Worth a Video"), so a tower that looks at one image at a time sees every frame
 at once and can compare them (the tiny recipe: its tower is pretrained on such grids to see motion).
-A still image fills every cell. The train stage writes the policy into the saved processor config
-(`write_frame_policy`); eval and narration read it back (`read_frame_policy`), so a trained
+A still image fills every cell. The frames stage writes the policy next to its frames
+(`write_policy_file`), the train stage reads it there and writes it into the saved processor
+config (`write_frame_policy`); eval and narration read it back (`read_frame_policy`), so a trained
 narrator always sees frames the way it was trained. An example whose media is missing, unreadable, unsafe or too
 short for its window gets a skip reason instead of frames, never a crash.
 """
@@ -32,11 +33,12 @@ from __future__ import annotations
 import io
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
 
 VIDEO_EXTENSIONS = (".mp4", ".webm", ".mkv", ".mov")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp")
@@ -52,9 +54,6 @@ SKIP_REASONS = {
     CORRUPT: "the file does not open or decode as video / image",
     TOO_SHORT: "the window is shorter than frames.min_window_s, or lies outside the decoded video",
 }
-
-
-LAYOUTS = ("sequence", "grid")
 
 
 def grid_shape(cells: int) -> tuple[int, int]:
@@ -83,43 +82,64 @@ def tile_frames(images: list[Image.Image], cells: int) -> Image.Image:
     return grid
 
 
-@dataclass(frozen=True)
-class FramePolicy:
-    per_example: int = 4  # frames per example when fps is None
-    fps: float | None = None  # frames per second of window instead (capped at max_per_example)
-    max_per_example: int = 16
-    max_pixels: int = 64 * 64  # pixel budget per frame (width x height), downscale only
-    min_window_s: float = 0.2  # shorter windows are skipped (too_short)
-    layout: str = "sequence"  # one image per frame | "grid": the frames tiled into one image
+class FramePolicy(BaseModel):
+    """How many frames an example gets, their pixel budget and layout: a recipe's `data:` section.
 
-    def __post_init__(self) -> None:
-        if self.layout not in LAYOUTS:
-            raise ValueError(f"frame policy {self}: layout {self.layout!r} is not one of {', '.join(LAYOUTS)}")
-        if self.per_example < 1 or self.max_per_example < 1:
-            raise ValueError(f"frame policy {self}: frames per example must be >= 1")
-        if self.max_pixels < 64:
-            raise ValueError(f"frame policy {self}: max_pixels must be at least 64 pixels per frame")
-        if self.fps is not None and self.fps <= 0:
-            raise ValueError(f"frame policy {self}: fps must be > 0, or None for per_example frames")
+    The one frame policy of a run: the frames stage samples with the recipe's and writes it to its
+    output folder (policy.json, read by training); training writes it into the saved processor
+    config; eval and narration read it back from there.
+    """
 
-    @classmethod
-    def from_recipe(cls, data: Any, *, min_window_s: float = 0.2) -> FramePolicy:
-        """The policy of a recipe's `data:` section (train.recipes.DataSpec)."""
-        return cls(per_example=data.frames, fps=data.fps, max_per_example=data.max_frames,
-                   max_pixels=data.max_pixels, min_window_s=min_window_s, layout=data.layout)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    frames: Annotated[int, Field(ge=1)] = 4  # frames per example (when fps is null), at the centres of equal slices
+    max_pixels: Annotated[int, Field(ge=64)] = 64 * 64  # pixel budget per frame (width x height); downscale only
+    fps: Annotated[float, Field(gt=0)] | None = None  # or frames per second of window, capped at max_frames
+    max_frames: Annotated[int, Field(ge=1)] = 16  # cap on frames per example under fps (the memory planner assumes it)
+    layout: Literal["sequence", "grid"] = "sequence"  # one image per frame, or all frames tiled in one image
 
     @property
-    def grid_cells(self) -> int:
-        """Frames one grid image holds: every frame an example can have."""
-        return self.per_example if self.fps is None else self.max_per_example
+    def most_frames(self) -> int:
+        """The most frames one example can have: what memory, sequence length and a grid must hold."""
+        return self.frames if self.fps is None else self.max_frames
+
+    @property
+    def images_per_example(self) -> int:
+        """Images the vision tower gets per example: one grid, or one per frame."""
+        return 1 if self.layout == "grid" else self.most_frames
+
+    @property
+    def frames_per_image(self) -> int:
+        """Frames the vision tower sees in one image: all of them in a grid."""
+        if self.layout == "grid":
+            columns, rows = grid_shape(self.most_frames)
+            return columns * rows
+        return 1
 
     def frame_count(self, window_s: float) -> int:
         if self.fps is None:
-            return self.per_example
-        return max(1, min(self.max_per_example, math.ceil(window_s * self.fps)))
+            return self.frames
+        return max(1, min(self.max_frames, math.ceil(window_s * self.fps)))
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self.model_dump()
+
+
+POLICY_FILE = "policy.json"  # in the frames stage's output folder
+
+
+def write_policy_file(folder: str | Path, policy: FramePolicy) -> None:
+    """The policy the frames in `folder` were sampled with (the frames stage)."""
+    path = Path(folder) / POLICY_FILE
+    path.write_text(json.dumps(policy.to_dict(), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def read_policy_file(folder: str | Path) -> FramePolicy:
+    """The policy the frames in `folder` were sampled with; what training must train with."""
+    path = Path(folder) / POLICY_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no frame policy; run `dvc repro frames` (the frames stage writes it)")
+    return FramePolicy.model_validate_json(path.read_text(encoding="utf-8"))
 
 
 # The key under which the policy is stored in a saved model's processor_config.json.
@@ -139,18 +159,6 @@ def write_frame_policy(model_dir: str | Path, policy: FramePolicy) -> None:
     path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
-def policy_mismatch(policy: FramePolicy, frames_metrics: str | Path) -> str | None:
-    """Why frames recorded in `frames_metrics` (the frames stage's metrics) do not fit `policy`, or None."""
-    path = Path(frames_metrics)
-    if not path.is_file():
-        return f"{path} is missing: run `dvc repro frames` first"
-    sampled_with = json.loads(path.read_text(encoding="utf-8")).get("policy")
-    if sampled_with != policy.to_dict():
-        return (f"data/frames was sampled with {sampled_with} ({path}), but the frame policy is {policy.to_dict()}\n"
-                "  fix: `dvc repro frames` (or `dvc repro`): the frames stage samples with the recipe in params train.recipe")
-    return None
-
-
 def read_frame_policy(model_dir: str | Path) -> FramePolicy:
     """The frame policy a narrator was trained with, from its processor_config.json."""
     path = Path(model_dir) / PROCESSOR_CONFIG
@@ -160,7 +168,7 @@ def read_frame_policy(model_dir: str | Path) -> FramePolicy:
             f"{path}: no {POLICY_KEY!r}: this model was not saved by the train stage, so its frame "
             "policy is unknown; pass one explicitly or re-export the model with the train stage"
         )
-    return FramePolicy(**config[POLICY_KEY])
+    return FramePolicy.model_validate(config[POLICY_KEY])
 
 
 @dataclass(frozen=True)
@@ -258,8 +266,8 @@ def target_times(start_s: float, end_s: float, count: int) -> list[float]:
     return [start_s + (k + 0.5) * step for k in range(count)]
 
 
-def sample_frames(media: Media, policy: FramePolicy) -> Frames | Skip:
-    """Decode the frames the policy asks for from the media's window."""
+def sample_frames(media: Media, policy: FramePolicy, min_window_s: float = 0.0) -> Frames | Skip:
+    """Decode the frames the policy asks for from the media's window (skipped when shorter than `min_window_s`)."""
     import av
 
     if media.kind == "image":
@@ -272,8 +280,8 @@ def sample_frames(media: Media, policy: FramePolicy) -> Frames | Skip:
         return Frames(arrange(policy, [fit_pixels(rgb, policy.max_pixels)]), [0.0], media.path)
 
     window = media.end_s - media.start_s
-    if window < policy.min_window_s:
-        return Skip(TOO_SHORT, f"window {window:.3f} s < frames.min_window_s {policy.min_window_s} s")
+    if window < min_window_s:
+        return Skip(TOO_SHORT, f"window {window:.3f} s < frames.min_window_s {min_window_s} s")
     targets = target_times(media.start_s, media.end_s, policy.frame_count(window))
     chosen: list[tuple[float, Image.Image]] = []
     try:
@@ -320,7 +328,7 @@ def sample_frames(media: Media, policy: FramePolicy) -> Frames | Skip:
 def arrange(policy: FramePolicy, images: list[Image.Image]) -> list[Image.Image]:
     """The images the model gets for these frames under the policy's layout."""
     if policy.layout == "grid":
-        return [tile_frames(images, policy.grid_cells)]
+        return [tile_frames(images, policy.most_frames)]
     return images
 
 

@@ -8,9 +8,11 @@ model's published config.json, since nothing is downloaded here).
     recipe = load_recipe("tiny")                      # train/recipes/tiny.yaml
     recipe = load_recipe("path/to/my-recipe.yaml")    # any file
 
-Every field is required unless the dataclass gives it a default; unknown keys are refused (a typo
-would otherwise be silently ignored). Any problem raises `RecipeError` naming the file, the field
-and the fix. The YAML files are the documentation of each knob (meaning and unit).
+Every field is required unless the model gives it a default; unknown keys are refused (a typo
+would otherwise be silently ignored). Types are checked by pydantic, cross-field rules by
+`_check`; any problem raises `RecipeError` naming the file, the field and the fix. The YAML files
+are the documentation of each knob (meaning and unit). The `data:` section is the recipe's
+`FramePolicy` (train/frames.py).
 
 Phases: a recipe either puts the per-phase keys (`vision`, `projector`, `language`, `epochs`,
 `learning_rate`) in `train:` (one phase, named "sft"), or lists them per phase under `phases:`
@@ -19,21 +21,17 @@ Phases: a recipe either puts the per-phase keys (`vision`, `projector`, `languag
 
 from __future__ import annotations
 
-import dataclasses
-import types
-import typing
-from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Literal
 
-import yaml
+from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
-from train.frames import grid_shape
+from config.params import read_yaml_mapping, validation_message
+from train.frames import FramePolicy
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 
 TowerMode = Literal["lora", "full", "frozen"]  # vision / language tower
-FrameLayout = Literal["sequence", "grid"]  # train/frames.py: one image per frame, or one grid of them
 ProjectorMode = Literal["full", "frozen"]
 Dtype = Literal["float32", "bfloat16", "float16"]
 Family = Literal["llava", "qwen2_5_vl"]
@@ -82,12 +80,17 @@ LINEAR_MODULE_NAMES = tuple(_linear_shapes(8, 2, 2, 8))
 
 
 # --------------------------------------------------------------------------------------------
-# Dataclasses (field order = YAML order)
+# The recipe's sections (field order = YAML order)
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+class Spec(BaseModel):
+    """A recipe mapping: frozen, no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(Spec):
     path: str  # local folder or hub id, opened by train.tiny_model.load_narrator
     family: Family
     dtype: Dtype
@@ -95,8 +98,7 @@ class ModelSpec:
     language_model: str | None = None  # LLaVA built from parts: language model hub id
 
 
-@dataclass(frozen=True)
-class LanguageArch:
+class LanguageArch(Spec):
     layers: int
     hidden_size: int
     intermediate_size: int
@@ -111,8 +113,7 @@ class LanguageArch:
         return _linear_shapes(self.hidden_size, self.attention_heads, self.kv_heads, self.intermediate_size)
 
 
-@dataclass(frozen=True)
-class VisionArch:
+class VisionArch(Spec):
     layers: int
     hidden_size: int
     intermediate_size: int
@@ -127,14 +128,12 @@ class VisionArch:
         return _linear_shapes(self.hidden_size, self.attention_heads, self.attention_heads, self.intermediate_size)
 
 
-@dataclass(frozen=True)
-class ProjectorArch:
+class ProjectorArch(Spec):
     hidden_size: int  # width of the projector MLP's hidden layer
     params: int
 
 
-@dataclass(frozen=True)
-class Architecture:
+class Architecture(Spec):
     source: str  # where the numbers come from
     language: LanguageArch
     vision: VisionArch
@@ -145,38 +144,7 @@ class Architecture:
         return self.language.params + self.vision.params + self.projector.params
 
 
-@dataclass(frozen=True)
-class DataSpec:
-    # The one frame policy and pixel budget of a recipe: the frames stage samples with it, the
-    # train stage writes it into the saved processor config, eval and narration read it back
-    # (train/frames.py: FramePolicy, write_frame_policy, read_frame_policy).
-    frames: int  # frames per example (when fps is null), at the centres of equal slices of the window
-    max_pixels: int  # pixel budget per frame (width x height); frames are only scaled down
-    fps: float | None = None  # or frames per second of window instead, capped at max_frames
-    max_frames: int = 16  # cap on frames per example under fps (the memory planner assumes it)
-    layout: FrameLayout = "sequence"  # sequence: one image per frame; grid: all frames tiled in one image
-
-    @property
-    def most_frames(self) -> int:
-        """The most frames one example can have: what memory and sequence length must allow."""
-        return self.frames if self.fps is None else self.max_frames
-
-    @property
-    def images_per_example(self) -> int:
-        """Images the vision tower gets per example: one grid, or one per frame."""
-        return 1 if self.layout == "grid" else self.most_frames
-
-    @property
-    def frames_per_image(self) -> int:
-        """Frames the vision tower sees in one image: all of them in a grid (train/frames.py grid_shape)."""
-        if self.layout == "grid":
-            columns, rows = grid_shape(self.most_frames)
-            return columns * rows
-        return 1
-
-
-@dataclass(frozen=True)
-class LoraSpec:
+class LoraSpec(Spec):
     r: int
     alpha: int
     dropout: float
@@ -184,12 +152,11 @@ class LoraSpec:
     vision_target_modules: tuple[str, ...] = ()  # in the vision tower (phases with vision: lora)
 
 
-@dataclass(frozen=True)
-class TrainSpec:
+class TrainSpec(Spec):
     per_device_batch_size: int
     gradient_accumulation_steps: int
     max_seq_length: int  # tokens, visual tokens included
-    gradient_checkpointing: bool
+    gradient_checkpointing: StrictBool  # a YAML true/false, not a string that reads like one
     mixed_precision: MixedPrecision  # bf16: autocast matmuls to bfloat16 (GPU, or a CPU with AVX-512 BF16 / AMX)
     attn_implementation: AttnImplementation
     lr_scheduler_type: str
@@ -198,8 +165,7 @@ class TrainSpec:
     seed: int
 
 
-@dataclass(frozen=True)
-class Phase:
+class Phase(Spec):
     name: str
     vision: TowerMode
     projector: ProjectorMode
@@ -211,25 +177,23 @@ class Phase:
         return {"vision": self.vision, "projector": self.projector, "language": self.language}
 
 
-@dataclass(frozen=True)
-class MemorySpec:
+class MemorySpec(Spec):
     budget_gib: float  # the largest accelerator (or host, on CPU) memory this recipe may need
     overhead_gib: float  # CUDA context / allocator / framework constant
 
 
-@dataclass(frozen=True)
-class Recipe:
+class Recipe(Spec):
     name: str
     description: str
     model: ModelSpec
     architecture: Architecture
-    data: DataSpec
+    data: FramePolicy
     lora: LoraSpec
     train: TrainSpec
     phases: tuple[Phase, ...]
     memory: MemorySpec
-    # The file it was loaded from: set by load_recipe, not a YAML key.
-    source: str = field(default="", metadata={"yaml": False})
+    # The file it was loaded from: set by load_recipe (a `source` key in the file is refused).
+    source: str = ""
 
     @property
     def patches_per_image(self) -> int:
@@ -281,103 +245,6 @@ def _resolve(name_or_path: str) -> Path:
             f"{', '.join(available_recipes())} (or pass the path of a recipe .yaml file)."
         )
     return path
-
-
-def _type_name(tp: Any) -> str:
-    if get_origin(tp) is Literal:
-        return " | ".join(str(a) for a in get_args(tp))
-    if get_origin(tp) is tuple:
-        return f"list of {_type_name(get_args(tp)[0])}"
-    if get_origin(tp) in (Union, types.UnionType):
-        return " or ".join("null" if a is type(None) else _type_name(a) for a in get_args(tp))
-    return {int: "integer", float: "number", str: "string", bool: "true/false"}.get(tp, str(tp))
-
-
-def _convert(tp: Any, value: Any, file: Path, field: str) -> Any:
-    """Check `value` against the annotation `tp` (YAML scalars, lists, nested dataclasses)."""
-
-    def wrong() -> RecipeError:
-        return RecipeError(
-            f"{file}: field `{field}` must be {_type_name(tp)}, got {value!r} "
-            f"({type(value).__name__}). Fix the value of `{field}` in the recipe file."
-        )
-
-    origin = get_origin(tp)
-    if origin is Literal:
-        if value not in get_args(tp):
-            raise RecipeError(
-                f"{file}: field `{field}` is {value!r}, not one of {' | '.join(map(str, get_args(tp)))}. "
-                f"Set `{field}` to one of those."
-            )
-        return value
-    if origin in (Union, types.UnionType):
-        args = get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        others = [a for a in args if a is not type(None)]
-        for arg in others:
-            try:
-                return _convert(arg, value, file, field)
-            except RecipeError:
-                continue
-        raise wrong()
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise wrong()
-        return tuple(_convert(get_args(tp)[0], v, file, f"{field}[{i}]") for i, v in enumerate(value))
-    if isinstance(tp, type) and hasattr(tp, "__dataclass_fields__"):
-        if isinstance(value, tp):  # already built (the one phase of a recipe without `phases`)
-            return value
-        return _build(tp, value, file, field)
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise wrong()
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise wrong()
-        return value
-    if tp is float:
-        if isinstance(value, str):  # PyYAML reads "1e-4" (no dot) as a string
-            try:
-                return float(value)
-            except ValueError:
-                raise wrong() from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise wrong()
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise wrong()
-        return value
-    raise TypeError(f"unsupported annotation {tp!r}")  # a bug in this module, not in the file
-
-
-def _build(cls: type, raw: Any, file: Path, where: str) -> Any:
-    """Build dataclass `cls` from mapping `raw`; `where` is the dotted path of `raw` in the file."""
-    prefix = f"{where}." if where else ""
-    if not isinstance(raw, dict):
-        raise RecipeError(f"{file}: field `{where}` must be a mapping of keys, got {raw!r}.")
-    hints = typing.get_type_hints(cls)
-    in_yaml = [f for f in fields(cls) if f.metadata.get("yaml", True)]
-    names = [f.name for f in in_yaml]
-    unknown = sorted(set(raw) - set(names))
-    if unknown:
-        raise RecipeError(
-            f"{file}: unknown field `{prefix}{unknown[0]}`. Allowed keys in "
-            f"`{where or 'the top level'}`: {', '.join(names)} (check the spelling)."
-        )
-    values: dict[str, Any] = {}
-    for f in in_yaml:
-        if f.name not in raw:
-            if f.default is not MISSING:
-                continue
-            raise RecipeError(
-                f"{file}: missing field `{prefix}{f.name}` ({_type_name(hints[f.name])}). "
-                f"Add it to the recipe; see train/recipes/tiny.yaml for a documented example."
-            )
-        values[f.name] = _convert(hints[f.name], raw[f.name], file, prefix + f.name)
-    return cls(**values)
 
 
 def _check(recipe: Recipe, file: Path) -> None:
@@ -497,14 +364,9 @@ def load_recipe(name_or_path: str) -> Recipe:
     available recipes.
     """
     file = _resolve(name_or_path)
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as err:
-        raise RecipeError(f"{file}: not valid YAML ({err}). Fix the syntax.") from err
-    if not isinstance(raw, dict):
-        raise RecipeError(f"{file}: a recipe must be a YAML mapping of fields, got {type(raw).__name__}.")
-    raw = dict(raw)
-
+    raw = dict(read_yaml_mapping(file, RecipeError))
+    if "source" in raw:
+        raise RecipeError(f"{file}: unknown field `source` (it is set to the file's path when loaded). Fix: remove it.")
     if "phases" in raw and (not isinstance(raw["phases"], list) or not raw["phases"]):
         raise RecipeError(f"{file}: field `phases` must be a non-empty list of phases. Fix: list at least one phase.")
     train = raw.get("train")
@@ -522,16 +384,18 @@ def load_recipe(name_or_path: str) -> Recipe:
             missing = [k for k in PHASE_KEYS if k not in in_train]
             if missing:
                 raise RecipeError(
-                    f"{file}: missing field `train.{missing[0]}` ({_type_name(typing.get_type_hints(Phase)[missing[0]])}). "
-                    "Add it to `train:` (or use a `phases:` list)."
+                    f"{file}: missing field `train.{missing[0]}`. Add it to `train:` (or use a `phases:` list)."
                 )
-            # Built here so that errors name `train.<key>`, where the key is written.
-            raw["phases"] = [_build(Phase, {"name": "sft", **in_train}, file, "train")]
+            try:  # validated here so that errors name `train.<key>`, where the key is written
+                raw["phases"] = [Phase.model_validate({"name": "sft", **in_train})]
+            except ValidationError as err:
+                raise RecipeError(validation_message(file, err, prefix="train.")) from None
         raw["train"] = train
-
-    recipe: Recipe = _build(Recipe, raw, file, "")
+    try:
+        recipe = Recipe.model_validate({**raw, "source": str(file)})
+    except ValidationError as err:
+        raise RecipeError(validation_message(file, err)) from None
     if file.parent.resolve() == RECIPES_DIR.resolve() and recipe.name != file.stem:
         raise RecipeError(f"{file}: field `name` is {recipe.name!r}. Fix: set `name: {file.stem}` (the file name).")
-    recipe = dataclasses.replace(recipe, source=str(file))
     _check(recipe, file)
     return recipe

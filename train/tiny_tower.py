@@ -44,6 +44,7 @@ import torch
 from PIL import Image
 from tqdm.auto import tqdm
 
+from config.params import TowerPretrainingParams
 from train.frames import FramePolicy, arrange, fit_pixels, frame_in_cell, grid_shape, target_times
 
 # Share of a patch's pixels a shape (or the sign) must cover for the patch to be labelled with it:
@@ -51,29 +52,6 @@ from train.frames import FramePolicy, arrange, fit_pixels, frame_in_cell, grid_s
 SHAPE_COVER = 0.05
 SIGN_COVER = 0.07
 CENTRE_WEIGHT = 10.0  # the centre regression's loss weight (its squared error is in frame widths, ~0.001)
-
-
-@dataclass(frozen=True)
-class TowerPretraining:
-    """params.yaml `tiny_model.tower_pretraining`."""
-
-    scenes: int  # scenes drawn for training (the frame policy's frames of each)
-    eval_scenes: int  # other scenes, for the held-out accuracy reported after training
-    steps: int
-    batch_size: int
-    learning_rate: float
-    seed: int
-
-    @classmethod
-    def from_params(cls, section: dict[str, Any]) -> TowerPretraining:
-        missing = sorted(set(cls.__dataclass_fields__) - set(section))
-        if missing:
-            raise ValueError(f"params tiny_model.tower_pretraining is missing {missing}")
-        if int(section["steps"]) < 3:
-            raise ValueError(f"params tiny_model.tower_pretraining.steps is {section['steps']}: use 3 or more")
-        return cls(scenes=int(section["scenes"]), eval_scenes=int(section["eval_scenes"]), steps=int(section["steps"]),
-                   batch_size=int(section["batch_size"]), learning_rate=float(section["learning_rate"]),
-                   seed=int(section["seed"]))
 
 
 @dataclass(frozen=True)
@@ -143,7 +121,7 @@ def render_set(world: ModuleType, image_processor: Any, policy: FramePolicy, *, 
     """
     rng = np.random.default_rng(seed)
     vocabulary = Vocabulary.of(world)
-    columns, rows = grid_shape(policy.grid_cells) if policy.layout == "grid" else (1, 1)
+    columns, rows = grid_shape(policy.most_frames) if policy.layout == "grid" else (1, 1)
     if patches_per_side % columns or patches_per_side % rows:
         raise ValueError(f"a {patches_per_side}x{patches_per_side} patch grid does not split into {columns}x{rows} frames")
     cell = patches_per_side // columns  # patches per side of one frame (square frames)
@@ -162,7 +140,7 @@ def render_set(world: ModuleType, image_processor: Any, policy: FramePolicy, *, 
             images += arrange(policy, frames)
             grid = np.zeros((rows * cell, columns * cell, len(LABEL_COLUMNS)), np.int64)
             for c in range(columns * rows):  # the labels of the frame tile_frames put in cell c
-                frame = per_frame[frame_in_cell(c, len(frames), policy.grid_cells)]
+                frame = per_frame[frame_in_cell(c, len(frames), policy.most_frames)]
                 r0, c0 = (c // columns) * cell, (c % columns) * cell
                 grid[r0:r0 + cell, c0:c0 + cell] = frame.reshape(cell, cell, -1)
             labels.append(grid.reshape(-1, len(LABEL_COLUMNS)))
@@ -230,7 +208,7 @@ class PretrainingHeads(torch.nn.Module):
             }
 
 
-def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleType, config: TowerPretraining,
+def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleType, config: TowerPretrainingParams,
                    policy: FramePolicy) -> dict[str, Any]:
     """Train `tower` (a SiglipVisionModel) in place on images laid out by `policy`; returns held-out
     accuracies before and after.
@@ -279,7 +257,7 @@ def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleTy
 
 
 def build_pretrained_tiny_llava(texts: list[str], out: Path, recipe: Any, world: ModuleType,
-                                config: TowerPretraining) -> tuple[Any, dict[str, Any]]:
+                                config: TowerPretrainingParams) -> tuple[Any, dict[str, Any]]:
     """The tiny recipe's model in `out`: built with random weights (tokenizer trained on `texts`),
     its tower pretrained on images laid out by the recipe's frame policy, saved with
     tower_pretraining.json. Returns the model and the pretraining report.
@@ -297,7 +275,7 @@ def build_pretrained_tiny_llava(texts: list[str], out: Path, recipe: Any, world:
     build_tiny_llava(texts, partial, seed=0, **tiny_llava_options(recipe))
     model, processor = load_narrator(str(partial))
     report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, config,
-                            FramePolicy.from_recipe(recipe.data))
+                            recipe.data)
     model.save_pretrained(partial, safe_serialization=True)
     (partial / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(out, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Typed configuration: params.yaml (`config.params`)."""
