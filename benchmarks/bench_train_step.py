@@ -26,10 +26,11 @@ import torch  # noqa: E402
 from transformers import TrainerCallback  # noqa: E402
 
 from config.params import load_params  # noqa: E402
-from train.dataset import load_examples, trainable_examples  # noqa: E402
+from narrate.conversation import load_examples  # noqa: E402
+from narrate.model import apply_pixel_budget, load_narrator  # noqa: E402
+from train.dataset import trainable_examples  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import phase_trainer  # noqa: E402
-from train.tiny_model import apply_pixel_budget, load_narrator  # noqa: E402
 
 WARMUP = 5
 

@@ -180,7 +180,7 @@ def quarantine_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist([_complete(r, QUARANTINE_SCHEMA) for r in rows], schema=QUARANTINE_SCHEMA)
 
 
-# The frames stage: sampled frames per mixture example (train/frames.py), and the examples
+# The frames stage: sampled frames per mixture example (narrate/frames.py), and the examples
 # left out of training with the reason.
 FRAMES_SCHEMA = pa.schema(
     [
@@ -199,7 +199,7 @@ FRAME_SKIP_SCHEMA = pa.schema(
         pa.field("example_id", pa.string(), nullable=False),
         pa.field("split", pa.string(), nullable=False),
         pa.field("source", pa.string(), nullable=False),
-        pa.field("reason", pa.string(), nullable=False),  # train/frames.py SKIP_REASONS
+        pa.field("reason", pa.string(), nullable=False),  # narrate/frames.py SKIP_REASONS
         pa.field("detail", pa.string(), nullable=False),
     ]
 )

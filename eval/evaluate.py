@@ -15,15 +15,19 @@ from PIL import Image
 from tqdm import tqdm
 
 from config.params import Benchmark, CocoBenchmark, MmbenchBenchmark, NarratorBenchmark
-
 from eval.benchmarks import (
-    MMBENCH_INSTRUCTION, circular_eval, coco_captions, mmbench_questions, narrator_split, textcaps_captions,
+    MMBENCH_INSTRUCTION,
+    circular_eval,
+    coco_captions,
+    mmbench_questions,
+    narrator_split,
+    textcaps_captions,
 )
 from eval.caption_metrics import cider_d, score_captions
 from eval.results import BenchmarkResult
-from train.dataset import PROMPTS
-from train.frames import FramePolicy
-from train.narrate import DECODING, generate
+from narrate.conversation import PROMPTS
+from narrate.frames import FramePolicy
+from narrate.generation import DECODING, generate
 
 FILE_KEYS = {  # the params keys naming each benchmark kind's files
     NarratorBenchmark: ("frames", "mixture"),

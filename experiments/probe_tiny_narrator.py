@@ -17,7 +17,7 @@ models/tiny-llava). Builds a tiny model in a temporary folder (train.tiny_model.
 and trains it on the train split with the train stage's own functions: the over-length examples
 left out (train.dataset.trainable_examples), then one phase's trainer over the pacing's order
 (train.sft.phase_trainer); narrates the test split as the train_report stage does
-(train.narrate.narrate_examples) and prints test CIDEr-D and, over the LVD-2M test clips, how often
+(narrate.generation.narrate_examples) and prints test CIDEr-D and, over the LVD-2M test clips, how often
 the background colour and the first shape's colour, kind and motion match the reference.
 `--target background` / `shape` / `motion` replace every LVD-2M narration by that one fact, to ask
 whether the model can learn to read it at all (train loss printed too). The sample world's raw
@@ -47,13 +47,15 @@ import torch
 import sampleworld as world
 from config.params import load_params
 from eval.caption_metrics import cider_d
+from narrate.conversation import load_examples
+from narrate.frames import FramePolicy, arrange, fit_pixels, png_bytes, target_times
+from narrate.generation import narrate_examples
+from narrate.model import load_narrator
 from train.curriculum import PACINGS
-from train.dataset import load_examples, trainable_examples
-from train.frames import FramePolicy, arrange, fit_pixels, png_bytes, target_times
-from train.narrate import narrate_examples
+from train.dataset import trainable_examples
 from train.recipes import load_recipe
 from train.sft import phase_trainer
-from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options
+from train.tiny_model import build_tiny_llava, tiny_llava_options
 
 REPO = Path(__file__).resolve().parents[1]  # where the pipeline's data and models are
 
@@ -153,9 +155,9 @@ def pool_patches(model, patch: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def use_frame_markers() -> None:
-    """Replace the user turn (train.dataset.user_turn, as train.narrate imported it too) by one with frame markers."""
-    import train.dataset
-    import train.narrate
+    """Replace the user turn (narrate.conversation.user_turn, as narrate.generation imported it too) by one with frame markers."""
+    import narrate.conversation
+    import narrate.generation
 
     def user_turn(frame_count: int, prompt: str) -> dict:
         content: list[dict] = []
@@ -163,7 +165,7 @@ def use_frame_markers() -> None:
             content += [{"type": "text", "text": f"Frame {number}: "}, {"type": "image"}]
         return {"role": "user", "content": content + [{"type": "text", "text": prompt}]}
 
-    train.dataset.user_turn = train.narrate.user_turn = user_turn
+    narrate.conversation.user_turn = narrate.generation.user_turn = user_turn
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from train.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
+from narrate.frames import IMAGE_EXTENSIONS, VIDEO_EXTENSIONS
 
 DEFAULT_MODEL = "models/narrator/curriculum/final"  # the pipeline's trained narrator (dvc repro)
 
@@ -50,7 +50,7 @@ def collect_inputs(paths: list[str]) -> tuple[list[Path], list[tuple[str, str]]]
 
 
 def frame_policy_for(model: str, recipe: str | None) -> Any:
-    from train.frames import read_frame_policy
+    from narrate.frames import read_frame_policy
 
     if recipe:
         from train.recipes import load_recipe
@@ -64,12 +64,12 @@ def frame_policy_for(model: str, recipe: str | None) -> Any:
 
 
 def narrate_command(args: argparse.Namespace) -> int:
+    from narrate.conversation import PROMPTS
+    from narrate.frames import Frames, Media, sample_frames
+    from narrate.generation import DECODING, generate
+    from narrate.model import load_narrator
     from narrate.scenes import SceneOptions, detect_scenes
     from narrate.tracks import cues_for_scenes, write_tracks
-    from train.dataset import PROMPTS
-    from train.frames import Frames, Media, sample_frames
-    from train.narrate import DECODING, generate
-    from train.tiny_model import load_narrator
 
     scene_options = SceneOptions(args.scene_threshold, args.min_scene_s, args.max_scene_s)
     files, errors = collect_inputs(args.inputs)
@@ -166,7 +166,7 @@ def export_command(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from train.dataset import PROMPTS
+    from narrate.conversation import PROMPTS
 
     parser = argparse.ArgumentParser(prog="visual-narrator", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)

@@ -25,11 +25,16 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 import polars as pl  # noqa: E402
 
-from curation.dedup import read_labelled_pairs  # noqa: E402
-from curation.embeddings import EMBEDDINGS_FILE, embed_with_cache, load_encoder, read_embeddings, write_embeddings  # noqa: E402
 from config.params import load_params  # noqa: E402
+from curation.dedup import read_labelled_pairs  # noqa: E402
+from curation.embeddings import (  # noqa: E402
+    EMBEDDINGS_FILE,
+    embed_with_cache,
+    load_encoder,
+    read_embeddings,
+    write_embeddings,
+)
 from curation.schema import text_hash  # noqa: E402
-
 
 
 def main() -> None:

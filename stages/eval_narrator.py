@@ -24,8 +24,8 @@ from pathlib import Path
 from config.params import load_params
 from curation.io import write_json
 from eval.evaluate import evaluate_benchmark
-from train.frames import read_frame_policy
-from train.tiny_model import load_narrator
+from narrate.frames import read_frame_policy
+from narrate.model import load_narrator
 
 BLIND_RUN = "blind"  # the control trained on black frames (stages/train_narrator.py)
 

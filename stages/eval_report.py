@@ -21,8 +21,8 @@ from typing import Any
 
 from config.params import load_params
 from curation.io import write_json
-from eval.results import BenchmarkResult
 from eval.report import html_page, load_published, markdown, plot_rows, scores_figure
+from eval.results import BenchmarkResult
 
 
 def read_results(run_dir: Path) -> tuple[dict[str, Any], list[BenchmarkResult]]:
@@ -82,7 +82,8 @@ def main() -> None:
     write_json(plot_rows(results), args.out / "plots" / "scores.json")
     text = markdown(results, published, model_info, runs=runs, blind_run=args.blind_run)
     (args.out / "index.md").write_text(text, encoding="utf-8")
-    (args.out / "index.html").write_text(html_page(text, png), encoding="utf-8")
+    page = html_page(results, published, model_info, png, runs=runs, blind_run=args.blind_run)
+    (args.out / "index.html").write_text(page, encoding="utf-8")
     print("eval_report: CIDEr-D " + ", ".join(f"{r['run']} {r['cider_d']:.3f}" for r in runs), flush=True)
 
 

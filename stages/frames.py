@@ -6,7 +6,7 @@ what that model is trained on) and the mixture's splits; writes into --out
 {train,val,test}.parquet (FRAMES_SCHEMA, in the mixture's curriculum order), skipped.parquet
 (FRAME_SKIP_SCHEMA: example, split, reason, detail) and policy.json (the frame policy, which the
 train stage trains with), and to --metrics per split: examples = with_frames + skipped, skipped by
-reason. The rules are in train/frames.py; paths are the arguments dvc.yaml gives.
+reason. The rules are in narrate/frames.py; paths are the arguments dvc.yaml gives.
 """
 
 from __future__ import annotations
@@ -22,7 +22,14 @@ from config.params import load_params
 from curation.io import write_json, write_parquet
 from curation.mixing import SPLITS
 from curation.schema import FRAME_SKIP_SCHEMA, FRAMES_SCHEMA, conform
-from train.frames import SKIP_REASONS, Skip, locate_media, png_bytes, sample_frames, write_policy_file
+from narrate.frames import (
+    SKIP_REASONS,
+    Skip,
+    locate_media,
+    png_bytes,
+    sample_frames,
+    write_policy_file,
+)
 from train.recipes import load_recipe
 
 COLUMNS = ["example_id", "source", "media_kind", "video_id", "clip_key", "clip_start_s", "clip_end_s",

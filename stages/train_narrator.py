@@ -30,14 +30,18 @@ import torch  # noqa: E402
 
 from config.params import TrainParams, load_params  # noqa: E402
 from curation.io import write_json  # noqa: E402
-from train.dataset import load_examples, trainable_examples  # noqa: E402
-from train.frames import read_policy_file, write_frame_policy  # noqa: E402
+from narrate.conversation import load_examples  # noqa: E402
+from narrate.frames import read_policy_file, write_frame_policy  # noqa: E402
+from narrate.model import apply_pixel_budget, load_narrator  # noqa: E402
+from train.dataset import trainable_examples  # noqa: E402
 from train.memory import check_budget, predict_peak_memory  # noqa: E402
 from train.recipes import load_recipe  # noqa: E402
 from train.sft import (  # noqa: E402
-    GradientFlowCallback, ThroughputCallback, drop_incomplete_checkpoints, phase_trainer,
+    GradientFlowCallback,
+    ThroughputCallback,
+    drop_incomplete_checkpoints,
+    phase_trainer,
 )
-from train.tiny_model import apply_pixel_budget, load_narrator  # noqa: E402
 
 RUNS = ("curriculum", "shuffle", "blind")
 

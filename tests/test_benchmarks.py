@@ -10,12 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from train.frames import FramePolicy
-
 from eval.benchmarks import (
-    MMBENCH_INSTRUCTION, ChoiceQuestion, circular_eval, coco_captions, extract_choice, mmbench_questions,
+    MMBENCH_INSTRUCTION,
+    ChoiceQuestion,
+    circular_eval,
+    coco_captions,
+    extract_choice,
+    mmbench_questions,
     textcaps_captions,
 )
+from narrate.frames import FramePolicy
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFS = json.loads((FIXTURES / "images/refs.json").read_text())

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from eval.caption_metrics import score_coco_files
-from train.frames import write_frame_policy
+from narrate.frames import write_frame_policy
 from train.recipes import load_recipe
 
 from .stage_commands import stage_argv

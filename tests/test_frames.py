@@ -15,7 +15,7 @@ import pytest
 import yaml
 from PIL import Image
 
-from train.frames import (
+from narrate.frames import (
     CORRUPT,
     MISSING,
     TOO_SHORT,
@@ -32,7 +32,6 @@ from train.frames import (
     sample_frames,
     write_frame_policy,
 )
-
 from train.recipes import load_recipe
 
 from .stage_commands import stage_argv

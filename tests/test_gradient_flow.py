@@ -9,8 +9,9 @@ import pytest
 from peft import LoraConfig, get_peft_model
 from PIL import Image
 
+from narrate.model import load_narrator
 from train.gradient_flow import GradientFlowError, check_gradient_flow, tower_of
-from train.tiny_model import build_tiny_llava, load_narrator
+from train.tiny_model import build_tiny_llava
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,12 @@ import polars as pl
 import pytest
 
 import curation.language as language
-from curation.language import LanguageCache, english_screen, identify_languages, langdetect_id
+from curation.language import (
+    LanguageCache,
+    english_screen,
+    identify_languages,
+    langdetect_id,
+)
 from curation.schema import text_hash
 
 TEXTS = {

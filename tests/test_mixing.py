@@ -9,8 +9,8 @@ import datasets
 import polars as pl
 import pytest
 
-from curation.io import write_parquet
 from config.params import DataParams
+from curation.io import write_parquet
 from curation.mixing import build_mixture, source_quotas
 from curation.schema import MIXTURE_SCHEMA, SCORED_SCHEMA, conform
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import webvtt
 
+from narrate.frames import write_frame_policy
 from narrate.scenes import SceneOptions, detect_scenes
 from narrate.tracks import cues_for_scenes, fit_to_time, write_tracks
-from train.frames import write_frame_policy
 from train.recipes import load_recipe
 from train.tiny_model import build_tiny_llava
 

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from narrate.model import load_narrator
 from train.recipes import load_recipe
 from train.sft import configure_towers
-from train.tiny_model import build_tiny_llava, load_narrator
+from train.tiny_model import build_tiny_llava
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -12,16 +12,14 @@ import pytest
 import torch
 from PIL import Image
 
+from narrate.model import NarratorNotAvailableError, apply_pixel_budget, load_narrator
 from train.tiny_model import (
     BOS,
     EOS,
     IMAGE,
     PAD,
-    NarratorNotAvailableError,
-    apply_pixel_budget,
     build_tiny_llava,
     count_parameters,
-    load_narrator,
     tiny_qwen2_5_vl_config,
     train_tokenizer,
 )
@@ -274,7 +272,10 @@ def test_qwen2_5_vl_folder_loads_offline_with_its_real_processor(texts: list[str
     # A Qwen2.5-VL folder as save_pretrained writes it: the real processor classes (the video one
     # needs torchvision), random tiny weights, loaded back from local files only.
     from transformers import (
-        Qwen2_5_VLForConditionalGeneration, Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor,
+        Qwen2_5_VLForConditionalGeneration,
+        Qwen2_5_VLProcessor,
+        Qwen2VLImageProcessor,
+        Qwen2VLVideoProcessor,
     )
 
     torch.manual_seed(0)

@@ -65,14 +65,12 @@ def test_training_logs_checks_and_saves(project: Path) -> None:
     assert (report / "dvclive/sft/plots/metrics/tokens_per_second.tsv").exists()
     final = project / "models/narrator/curriculum/final"
     assert (final / "model.safetensors").exists() and (final / "processor_config.json").exists()
-    from train.tiny_model import load_narrator
+    from narrate.model import load_narrator
 
     model, processor = load_narrator(str(final))  # what eval and inference will open
     assert processor.tokenizer.image_token == "<image>"
     # The frame policy travels with the model: what the frames stage used, read back from the processor config.
-    from train.frames import read_frame_policy
-
-    from train.frames import read_policy_file
+    from narrate.frames import read_frame_policy, read_policy_file
 
     sampled_with = read_policy_file(project / "data/frames").to_dict()
     assert read_frame_policy(final).to_dict() == sampled_with

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import yaml
 
-from train.frames import Frames, Media, png_bytes, sample_frames, write_policy_file
+from narrate.frames import Frames, Media, png_bytes, sample_frames, write_policy_file
 from train.recipes import load_recipe
 
 REPO = Path(__file__).resolve().parents[1]

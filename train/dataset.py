@@ -11,7 +11,7 @@ The prompt names the narration style, because the sources write in two: dense pa
 WebVTT description tracks). With one prompt for both, the model cannot know which length to
 write and every narration is a blend of the two (measured on the sample: a single prompt gave
 the YouDescribe test clips CIDEr-D 0.0, paragraphs where a sentence was wanted). Inference picks
-the style the same way (`narrate(..., style=...)`).
+the style the same way (narrate/conversation.py holds the prompts and the turn format).
 
 `SFTTrainer` with `assistant_only_loss=True` trains on the narration tokens only (the chat
 template marks the assistant turn with `{% generation %}`). `blind=True` replaces every frame by
@@ -25,63 +25,13 @@ Visual tokens are never truncated: `split_by_length` measures every example with
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import datasets
 import polars as pl
 from PIL import Image
 
-from curation.schema import SOURCE_AD_WEBVTT, SOURCE_IMAGE_DESCRIPTIONS, SOURCE_LVD2M, SOURCE_YOUDESCRIBE
-
-# Narration styles and their prompts; every source of curation/schema.py writes in one of them.
-PROMPTS = {
-    "dense": "Describe the clip in detail.",
-    "audio_description": "Describe this moment in one short sentence.",
-}
-STYLE_OF_SOURCE = {
-    SOURCE_LVD2M: "dense",
-    SOURCE_IMAGE_DESCRIPTIONS: "dense",
-    SOURCE_YOUDESCRIBE: "audio_description",
-    SOURCE_AD_WEBVTT: "audio_description",
-}
-MIXTURE_COLUMNS = ["example_id", "text", "source", "difficulty_bucket", "curriculum_position"]
-
-
-def style_of(source: str) -> str:
-    if source not in STYLE_OF_SOURCE:
-        raise ValueError(f"source {source!r} has no narration style: add it to train.dataset.STYLE_OF_SOURCE")
-    return STYLE_OF_SOURCE[source]
-
-
-def user_turn(frame_count: int, prompt: str) -> dict[str, Any]:
-    """The user turn of the chat template: the frames, then the prompt text."""
-    return {"role": "user", "content": [{"type": "image"}] * frame_count + [{"type": "text", "text": prompt}]}
-
-
-def conversation(frame_count: int, narration: str | None = None, *, style: str = "dense") -> list[dict[str, Any]]:
-    """The user turn (frames, then the style's prompt) and, for training, the assistant's narration."""
-    if style not in PROMPTS:
-        raise ValueError(f"narration style {style!r}: use one of {', '.join(PROMPTS)}")
-    user = user_turn(frame_count, PROMPTS[style])
-    if narration is None:
-        return [user]
-    return [user, {"role": "assistant", "content": [{"type": "text", "text": narration}]}]
-
-
-def decode_frames(pngs: Sequence[bytes], *, blind: bool = False) -> list[Image.Image]:
-    images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
-    if blind:
-        return [Image.new("RGB", image.size) for image in images]
-    return images
-
-
-def load_examples(frames_file: str | Path, mixture_file: str | Path) -> pl.DataFrame:
-    """Mixture rows that have frames, in curriculum order, with their PNG frames."""
-    frames = pl.read_parquet(frames_file, columns=["example_id", "frames"])
-    mixture = pl.read_parquet(mixture_file, columns=MIXTURE_COLUMNS)
-    return mixture.join(frames, on="example_id", how="inner").sort("curriculum_position")
+from narrate.conversation import conversation, style_of
 
 
 def to_dataset(examples: pl.DataFrame, *, blind: bool = False) -> datasets.Dataset:

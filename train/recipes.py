@@ -12,7 +12,7 @@ Every field is required unless the model gives it a default; unknown keys are re
 would otherwise be silently ignored). Types are checked by pydantic, cross-field rules by
 `_check`; any problem raises `RecipeError` naming the file, the field and the fix. The YAML files
 are the documentation of each knob (meaning and unit). The `data:` section is the recipe's
-`FramePolicy` (train/frames.py).
+`FramePolicy` (narrate/frames.py).
 
 Phases: a recipe either puts the per-phase keys (`vision`, `projector`, `language`, `epochs`,
 `learning_rate`) in `train:` (one phase, named "sft"), or lists them per phase under `phases:`
@@ -27,7 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, StrictBool, ValidationError
 
 from config.params import read_yaml_mapping, validation_message
-from train.frames import FramePolicy
+from narrate.frames import FramePolicy
 
 RECIPES_DIR = Path(__file__).parent / "recipes"
 

@@ -11,7 +11,7 @@ What it learns: images of freshly drawn scenes of the sample world's generator
 (the `sampleworld` package: `make_scene`, `render_frames`, `label_map`), never the sample
 world's own videos, made as the frames stage makes them: the recipe's frames at the centres of
 equal slices of the clip, scaled to the pixel budget and laid out by the frame policy (one 2x2
-grid of 4 frames for the tiny recipe, train/frames.py). Each patch is labelled from the scene spec:
+grid of 4 frames for the tiny recipe, narrate/frames.py). Each patch is labelled from the scene spec:
 
 - the background colour (every patch);
 - the colour and kind of the shape covering the patch ("none" when no shape covers enough of it);
@@ -45,7 +45,14 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from config.params import TowerPretrainingParams
-from train.frames import FramePolicy, arrange, fit_pixels, frame_in_cell, grid_shape, target_times
+from narrate.frames import (
+    FramePolicy,
+    arrange,
+    fit_pixels,
+    frame_in_cell,
+    grid_shape,
+    target_times,
+)
 
 # Share of a patch's pixels a shape (or the sign) must cover for the patch to be labelled with it:
 # the edge of a shape grazing a patch is not what the patch shows.
@@ -268,7 +275,8 @@ def build_pretrained_tiny_llava(texts: list[str], out: Path, recipe: Any, world:
     import json
     import shutil
 
-    from train.tiny_model import build_tiny_llava, load_narrator, tiny_llava_options
+    from narrate.model import load_narrator
+    from train.tiny_model import build_tiny_llava, tiny_llava_options
 
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from train.dataset import PROMPTS, decode_frames, style_of, user_turn
+from narrate.conversation import PROMPTS, decode_frames, style_of, user_turn
 
 GREEDY = {"do_sample": False, "num_beams": 1}  # the decoding every report records
 DECODING = "greedy " + ", ".join(f"{k}={v}" for k, v in GREEDY.items())  # ... in these words
