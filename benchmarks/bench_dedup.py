@@ -93,13 +93,7 @@ def part_near(rows: int, threshold: float) -> dict[str, object]:
 
 def synthetic_captions(rows: int, seed: int) -> pl.Series:
     """LVD-2M-style paragraphs (bench_ingest_filter's grammar), built column-wise so 2M take seconds."""
-    from benchmarks.bench_ingest_filter import (
-        MODIFIERS,
-        OBJECTS,
-        OPENINGS,
-        SUBJECTS,
-        VERBS,
-    )
+    from benchmarks.bench_ingest_filter import MODIFIERS, OBJECTS, OPENINGS, SUBJECTS, VERBS
 
     rng = np.random.default_rng(seed)
     pool_size = 200_000

@@ -27,15 +27,7 @@ import polars as pl
 from PIL import Image
 
 from narrate.conversation import decode_frames, load_examples, style_of
-from narrate.frames import (
-    FramePolicy,
-    Frames,
-    Media,
-    arrange,
-    fit_pixels,
-    inside,
-    sample_frames,
-)
+from narrate.frames import FramePolicy, Frames, Media, arrange, fit_pixels, inside, sample_frames
 
 CIRCULAR_STRIDE = 1_000_000  # MMBench: rotation k of question i has index i + k * 1e6
 CHOICE_LETTERS = "ABCDEFGHI"

@@ -25,13 +25,7 @@ import polars as pl
 import pyarrow.compute as pc
 
 from config.params import load_params
-from curation.dedup import (
-    deduplicate,
-    evaluate_threshold,
-    pair_scores,
-    read_labelled_pairs,
-    threshold_curve,
-)
+from curation.dedup import deduplicate, evaluate_threshold, pair_scores, read_labelled_pairs, threshold_curve
 from curation.embeddings import lookup, read_embeddings
 from curation.io import InputFileError, write_json, write_parquet
 from curation.schema import SCORED_SCHEMA, conform

@@ -22,14 +22,7 @@ from config.params import load_params
 from curation.io import write_json, write_parquet
 from curation.mixing import SPLITS
 from curation.schema import FRAME_SKIP_SCHEMA, FRAMES_SCHEMA, conform
-from narrate.frames import (
-    SKIP_REASONS,
-    Skip,
-    locate_media,
-    png_bytes,
-    sample_frames,
-    write_policy_file,
-)
+from narrate.frames import SKIP_REASONS, Skip, locate_media, png_bytes, sample_frames, write_policy_file
 from train.recipes import load_recipe
 
 COLUMNS = ["example_id", "source", "media_kind", "video_id", "clip_key", "clip_start_s", "clip_end_s",

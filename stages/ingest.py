@@ -25,12 +25,7 @@ from tqdm import tqdm
 
 from config.params import IngestParams, load_params
 from curation import image_descriptions, lvd2m, webvtt, youdescribe
-from curation.bookkeeping import (
-    FileResult,
-    IngestCounts,
-    examples_by_id,
-    quarantine_by_record,
-)
+from curation.bookkeeping import FileResult, IngestCounts, examples_by_id, quarantine_by_record
 from curation.io import write_json, write_parquet
 from curation.schema import EXAMPLE_SCHEMA, QUARANTINE_SCHEMA, SOURCES
 

@@ -15,6 +15,7 @@ an element, if it were ever interpreted as markup.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,9 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from curation.report import ReportInputs
-from curation.schema import CLUSTER_SCHEMA, MIXTURE_SCHEMA, QUARANTINE_SCHEMA, REJECT_SCHEMA, SCORED_SCHEMA, conform
+from curation.schema import (
+    CLUSTER_SCHEMA, MIXTURE_SCHEMA, QUARANTINE_SCHEMA, REJECT_SCHEMA, SCORED_SCHEMA, conform, text_hash,
+)
 
 PWNED = "PWNED"
 PAYLOADS = (
@@ -41,6 +44,7 @@ NARRATION = f"A narrator says {PAYLOADS[5]} {PAYLOADS[0]}"
 HOSTILE_VIDEO_ID = f"vid{PAYLOADS[2]}"
 HOSTILE_URL = "javascript:document.title='PWNED'"
 BUCKETS = ("easy", "medium", "hard")
+REPO = Path(__file__).resolve().parents[1]
 
 FUNNEL = {
     "total": {"raw_records": 22, "quarantined": 4, "examples": 18, "kept": 13, "rejected": 5},
@@ -122,7 +126,8 @@ def _example(source: str, i: int, text: str, **extra: Any) -> dict[str, Any]:
     return dict(
         example_id=f"{source}:{i}", source=source, raw_file=f"data/raw/{source}.csv", raw_row=i + 2,
         raw_row_hash=f"{source}{i}", media_kind="video", video_id=video, url=f"https://www.youtube.com/watch?v={video}",
-        clip_key=str(i), clip_start_s=float(i), clip_end_s=float(i) + 4.5, text=text, text_field="text", segments=[],
+        clip_key=str(i), clip_start_s=float(i), clip_end_s=float(i) + 4.5, text=text, text_hash=text_hash(text),
+        text_field="text", segments=[],
         license="test", word_count=len(text.split()), language="en", **extra,
     )
 
@@ -232,7 +237,8 @@ def full_inputs() -> ReportInputs:
 
 
 def write_pipeline_files(root: Path, *, upto: str = "mix") -> None:
-    """Write the inputs where the pipeline puts them; `upto` = "filter" | "score" | "mix" (stages run so far)."""
+    """Write the inputs where the pipeline puts them, and the project's params.yaml; `upto` = "filter" |
+    "score" | "mix" (the stages run so far)."""
 
     def parquet(frame: pl.DataFrame, path: str) -> None:
         (root / path).parent.mkdir(parents=True, exist_ok=True)
@@ -243,7 +249,7 @@ def write_pipeline_files(root: Path, *, upto: str = "mix") -> None:
         (root / path).write_text(json.dumps(obj), encoding="utf-8")
 
     inputs = full_inputs()
-    (root / "params.yaml").write_text("score:\n  difficulty_buckets: [easy, medium, hard]\n", encoding="utf-8")
+    shutil.copy2(REPO / "params.yaml", root / "params.yaml")  # its score.difficulty_buckets are BUCKETS
     q = inputs.quarantine
     assert q is not None and inputs.scored is not None
     for source in ("lvd2m", "youdescribe"):

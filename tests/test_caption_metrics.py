@@ -8,13 +8,7 @@ from pathlib import Path
 import pytest
 
 from eval.caption_metrics import (
-    METRICS,
-    PACKAGE_DIR,
-    cider_d,
-    load_coco_annotations,
-    ptb_tokenize,
-    score_captions,
-    score_coco_files,
+    METRICS, PACKAGE_DIR, cider_d, load_coco_annotations, ptb_tokenize, score_captions, score_coco_files,
     spice_available,
 )
 

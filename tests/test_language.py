@@ -8,12 +8,7 @@ import polars as pl
 import pytest
 
 import curation.language as language
-from curation.language import (
-    LanguageCache,
-    english_screen,
-    identify_languages,
-    langdetect_id,
-)
+from curation.language import LanguageCache, english_screen, identify_languages, langdetect_id
 from curation.schema import text_hash
 
 TEXTS = {

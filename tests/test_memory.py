@@ -4,13 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from train.memory import (
-    GiB,
-    MemoryBudgetError,
-    MemoryPlan,
-    check_budget,
-    predict_peak_memory,
-)
+from train.memory import GiB, MemoryBudgetError, MemoryPlan, check_budget, predict_peak_memory
 from train.recipes import Recipe, available_recipes, load_recipe
 
 FLAGSHIP = "qwen2.5-vl-3b-lora"

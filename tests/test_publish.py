@@ -10,14 +10,14 @@ import pytest
 from PIL import Image
 
 from narrate.publish import data_lineage, export, push
-from train.frames import FramePolicy, fit_pixels, read_frame_policy, write_frame_policy
+from train.frames import fit_pixels, read_frame_policy, write_frame_policy
 from train.narrate import narrate
 from train.recipes import load_recipe
 from train.tiny_model import build_tiny_llava, load_narrator
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = Path(__file__).parent / "fixtures/images/image2.jpg"
-POLICY = FramePolicy.from_recipe(load_recipe("tiny").data)
+POLICY = load_recipe("tiny").data
 
 
 def photo() -> list[Image.Image]:

@@ -7,24 +7,17 @@ import html.parser
 import json
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from curation.report import (
-    Html,
-    ReportInputs,
-    build_report,
-    clip_text,
-    el,
-    esc,
-    join,
-    md_escape,
-    render_html,
-    render_markdown,
-)
+from curation.report import ReportInputs, build_report, render_html, render_markdown
+from curation.report_sections import clip_text
 from curation.schema import SOURCES
+from reporting.blocks import Figure, Link, Table
+from reporting.render import CSP, environment, md_cell
 from stages import report as report_stage
 from tests import report_fixtures as fx
 
@@ -105,6 +98,7 @@ def assert_inert(page: Page) -> None:
     allowed = {
         "html", "head", "meta", "title", "style", "body", "main", "h1", "h2", "h3", "p", "div", "nav", "ul", "li",
         "a", "section", "table", "caption", "thead", "tbody", "tr", "th", "td", "figure", "img", "figcaption", "footer",
+        "strong", "code",
     }
     for tag, attrs in page.tags:
         assert tag in allowed, f"unexpected element <{tag} {attrs}>"
@@ -141,7 +135,6 @@ def page_html(report) -> str:
 
 def test_sections_in_order(report) -> None:
     assert [s.key for s in report.sections] == ["funnel", "reasons", "distributions", "clusters", "dedup", "mixture", "samples"]
-    assert all(s.available and not s.notes for s in report.sections)
 
 
 def test_funnel_table_and_plot_data(report) -> None:
@@ -188,7 +181,7 @@ def test_examples_are_spread_over_sources_and_truncated() -> None:
         {"source": s, "raw_file": "f", "raw_row": i, "reject_reasons": ["boilerplate"], "text": "t", "word_count": 1, "language": "en"}
         for s in ("lvd2m", "youdescribe") for i in range(5)
     ]
-    report = build_report(ReportInputs(rejects=pl.DataFrame(rows)))
+    report = build_report(replace(fx.full_inputs(), rejects=pl.DataFrame(rows)))
     table = report.section("reasons").table("Reject boilerplate")
     assert table.title == "Reject boilerplate: 3 of 10 examples"
     assert table.column("source") == ["lvd2m", "youdescribe", "lvd2m"]
@@ -274,36 +267,28 @@ def test_headline_metrics(report) -> None:
     assert 0.0 < float(report.headline["mean_quality_train"]) <= 1.0
 
 
-def test_missing_inputs_say_not_available() -> None:
-    inputs = fx.full_inputs()
-    only_filter = ReportInputs(
-        funnel=inputs.funnel, quarantine=inputs.quarantine, rejects=inputs.rejects, languages=inputs.languages,
-        kept=inputs.scored.select("source", "word_count", "language", "clip_start_s", "clip_end_s"),  # type: ignore[union-attr]
+def test_empty_data_are_shown_as_empty(inputs: ReportInputs) -> None:
+    """What can genuinely be empty (no quarantine, no reject, no duplicate, a source without rows) says so."""
+    funnel = {**fx.FUNNEL, "sources": {**fx.FUNNEL["sources"], "ad_webvtt": {
+        "raw_records": 0, "quarantined": 0, "examples": 0, "kept": 0, "rejected": 0}}}
+    empty = replace(
+        inputs, funnel=funnel, quarantine=inputs.quarantine.clear(), rejects=inputs.rejects.clear(),
+        clusters=inputs.clusters.clear(), threshold_curve=inputs.threshold_curve.clear(),
     )
-    report = build_report(only_filter)
-    funnel = report.section("funnel")
-    assert funnel.available and funnel.table("Funnel").row("total")[1:] == (22, 4, 18, 5, 13, None, None, None)
-    assert "data/interim/dedup/deduped.parquet" in funnel.notes[0]
-    for key in ("clusters", "mixture"):
-        assert not report.section(key).available and "Not available" in report.section(key).notes[0]
-    assert "dvc repro dedup" in report.section("dedup").notes[0]
-    assert "quality_hist" not in report.plot_data and "word_count_hist" in report.plot_data
-    page = render_html(report)
-    assert page.count('class="missing"') >= 5
-    assert "not found" in render_markdown(report)
-    assert set(report.headline) == {"raw_records", "quarantined", "examples", "rejected", "kept_after_filter"}
-
-    empty = build_report(ReportInputs())
-    assert not any(s.available for s in empty.sections) and empty.headline == {} and empty.plot_data == {}
-    assert_inert(Page(render_html(empty)))
+    report = build_report(empty)
+    reasons = " ".join(b.text for b in report.section("reasons").blocks if hasattr(b, "text"))
+    assert "No record was quarantined." in reasons and "No example was rejected." in reasons
+    assert not report.section("reasons").figures and report.plot_data["reject_reasons"].height == 0
+    assert report.section("clusters").blocks[0].text == "Dedup found no duplicates: there is no cluster."  # type: ignore[union-attr]
+    assert not report.section("dedup").figures and "threshold_curve" not in report.plot_data
+    assert report.section("funnel").table("Funnel").row("ad_webvtt")[1:] == (0, 0, 0, 0, 0, 0, 0, 0)
+    assert_inert(Page(render_html(report)))
 
 
-def test_manifest_without_mixture_files(inputs: ReportInputs) -> None:
-    report = build_report(ReportInputs(manifest=inputs.manifest, difficulty_buckets=fx.BUCKETS))
-    section = report.section("mixture")
-    assert section.table("Asked against obtained").row("youdescribe")[-1] == "SHORT by 1"
-    assert section.table("Per split and source").row("train")[1:] == (7, 7, 3, 4)
-    assert report.headline["mixture_size"] == 9 and report.headline["mixture_shortfall_total"] == 1
+def test_funnel_refuses_sources_it_does_not_know(inputs: ReportInputs) -> None:
+    funnel = {**fx.FUNNEL, "sources": {"lvd2m": fx.FUNNEL["sources"]["lvd2m"]}}
+    with pytest.raises(ValueError, match=r"\['youdescribe'\] are in dedup or mixture outputs but not in funnel.json"):
+        build_report(replace(inputs, funnel=funnel))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -311,22 +296,23 @@ def test_manifest_without_mixture_files(inputs: ReportInputs) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_builder_escapes_and_refuses_dangerous_markup() -> None:
-    assert esc("<a href='x'>&amp;</a>") == "&lt;a href=&#x27;x&#x27;&gt;&amp;amp;&lt;/a&gt;"
-    assert esc(Html("<b>ok</b>")) == "<b>ok</b>"
-    assert el("td", "<script>x</script>", title='"><svg onload=1>') == (
-        '<td title="&quot;&gt;&lt;svg onload=1&gt;">&lt;script&gt;x&lt;/script&gt;</td>'
+def test_templates_escape_and_link_only_web_urls() -> None:
+    macros = environment().get_template("_blocks.html.j2").module
+    table = Table(
+        '<b>title</b>', ('<i>col</i>',),
+        (("<script>x</script>",), (Link("js", "javascript:alert(1)"),), (Link("quote", 'https://x.org/" onerror="alert(1)'),),
+         (Link("ok", "https://example.com/?a=1&b=2"),)),
     )
-    assert join(["<i>", el("b", "&")], sep="|") == "&lt;i&gt;|<b>&amp;</b>"
-    assert el("p", "a" + el("b", "x")) == "<p>a&lt;b&gt;x&lt;/b&gt;</p>"  # str + Html is str: escaped again, never live
-    with pytest.raises(ValueError, match="not allowed"):
-        el("div", onclick="alert(1)")
-    with pytest.raises(ValueError, match="not an allowed URL"):
-        el("a", "x", href="javascript:alert(1)")
-    with pytest.raises(ValueError, match="not an allowed URL"):
-        el("img", src="http://example.com/x.png\" onerror=\"alert(1)")
-    with pytest.raises(ValueError, match="bad tag"):
-        el("script src=x")
+    cells = str(macros.table(table))
+    assert "<caption>&lt;b&gt;title&lt;/b&gt;</caption>" in cells and "<th scope=\"col\">&lt;i&gt;col&lt;/i&gt;</th>" in cells
+    assert "<td>&lt;script&gt;x&lt;/script&gt;</td>" in cells
+    assert '<td class="u">js</td>' in cells and '<td class="u">quote</td>' in cells  # not links: not http(s)
+    assert '<a href="https://example.com/?a=1&amp;b=2" rel="noopener noreferrer">ok</a>' in cells
+    figure = str(macros.figure(Figure("f", "t<i>", b"\x89PNG\r\n\x1a\n", alt='"><svg onload=1>', data=("f",))))
+    assert 'alt="&#34;&gt;&lt;svg onload=1&gt;"' in figure and "t&lt;i&gt;" in figure
+    page = Page(cells + figure)
+    assert [a["href"] for t, a in page.tags if t == "a"] == ["https://example.com/?a=1&b=2", "plots/f.csv"]
+    assert not [name for _t, attrs in page.tags for name in attrs if name.startswith("on")]
 
 
 def test_payloads_are_shown_as_text_and_nothing_is_live(page_html: str) -> None:
@@ -343,7 +329,8 @@ def test_payloads_are_shown_as_text_and_nothing_is_live(page_html: str) -> None:
     assert "javascript:" not in " ".join(str(a.get("href")) for t, a in page.tags if t == "a")
     # A Content-Security-Policy backs the escaping up: no script, nothing loaded but inline images.
     csp = [a for t, a in page.tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"]
-    assert csp and "default-src 'none'" in str(csp[0]["content"]) and "img-src data:" in str(csp[0]["content"])
+    assert [a["content"] for a in csp] == [CSP]
+    assert "default-src 'none'" in CSP and "img-src data:" in CSP
 
 
 def test_no_external_assets(page_html: str) -> None:
@@ -352,26 +339,33 @@ def test_no_external_assets(page_html: str) -> None:
     assert "@import" not in page_html and "url(" not in page_html
 
 
-def test_markdown_escapes_table_breaking_characters(inputs: ReportInputs) -> None:
-    assert md_escape("a|b") == r"a\|b"
-    assert md_escape("x\ny") == "x y"
-    assert md_escape("<b>*x*</b> [l](u) _e_ snake_case") == r"\<b\>\*x\*\</b\> \[l\](u) \_e\_ snake_case"
-    evil = "evil|<b>src</b>\n| x"
-    funnel = {"total": {}, "sources": {evil: {"raw_records": 1, "quarantined": 0, "examples": 1, "kept": 1, "rejected": 0}}}
-    summary = render_markdown(build_report(ReportInputs(funnel=funnel)))
+def markdown_tables(text: str) -> list[list[str]]:
+    """The lines of each Markdown table (consecutive lines starting with |)."""
     tables: list[list[str]] = []
     previous = ""
-    for line in summary.splitlines():
+    for line in text.splitlines():
         if line.startswith("|"):
             if not previous.startswith("|"):
                 tables.append([])
             tables[-1].append(line)
         previous = line
-    assert len(tables) == 2  # headline, funnel
+    return tables
+
+
+def test_markdown_escapes_table_breaking_characters(inputs: ReportInputs) -> None:
+    assert md_cell("a|b") == r"a\|b"
+    assert md_cell("x\ny") == "x y"
+    assert md_cell("<b>*x*</b> [l](u) _e_ snake_case") == r"\<b\>\*x\*\</b\> \[l\](u) \_e\_ snake_case"
+    evil = "evil|<b>src</b>\n| x"
+    funnel = {**fx.FUNNEL, "sources": {**fx.FUNNEL["sources"], evil: {
+        "raw_records": 1, "quarantined": 0, "examples": 1, "kept": 1, "rejected": 0}}}
+    summary = render_markdown(build_report(replace(inputs, funnel=funnel)))
+    tables = markdown_tables(summary)
+    assert len(tables) == 5  # headline, funnel, dedup, asked against obtained, per split
     for table in tables:
         cells = {len(re.split(r"(?<!\\)\|", line)) for line in table}
         assert len(cells) == 1, table  # every row has the header's number of cells
-    assert r"| evil\|\<b\>src\</b\> \| x | 1 | 0 | 1 | 0 | 1 |" in summary
+    assert r"| evil\|\<b\>src\</b\> \| x | 1 | 0 | 1 | 0 | 1 | 1 | 0 | 0 |" in summary
 
 
 def test_summary_markdown_contents(report) -> None:
@@ -420,15 +414,11 @@ def test_stage_writes_report_plots_and_metrics(tmp_path: Path) -> None:
     assert second == first  # byte-identical rerun, and no stale plot CSV left behind
 
 
-def test_stage_before_dedup_and_mix(tmp_path: Path) -> None:
-    fx.write_pipeline_files(tmp_path, upto="filter")
-    report_stage.main(tmp_path)
-    page = Page((tmp_path / "reports/curation/index.html").read_text(encoding="utf-8"))
-    assert "Not available" in "".join(page.section_text["clusters"])
-    assert page.row("funnel", "total")[1:6] == ["22", "4", "18", "5", "13"]
-    assert "quality_hist.csv" not in {p.name for p in (tmp_path / "reports/curation/plots").iterdir()}
-    # samples fall back to the kept examples' scores only when scored exists: here, not available
-    assert "Not available" in "".join(page.section_text["samples"])
+def test_stage_fails_on_a_missing_input(tmp_path: Path) -> None:
+    fx.write_pipeline_files(tmp_path)
+    (tmp_path / "reports/metrics/dedup.json").unlink()  # dvc repro never runs the report without it
+    with pytest.raises(FileNotFoundError, match="reports/metrics/dedup.json"):
+        report_stage.main(tmp_path)
 
 
 # ---------------------------------------------------------------------------------------------

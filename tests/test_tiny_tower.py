@@ -9,20 +9,12 @@ import numpy as np
 import pytest
 import torch
 from transformers import SiglipVisionConfig, SiglipVisionModel
-from transformers.models.siglip.image_processing_pil_siglip import (
-    SiglipImageProcessorPil,
-)
+from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
 
 import sampleworld
 from config.params import TowerPretrainingParams
 from narrate.frames import FramePolicy, tile_frames
-from train.tiny_tower import (
-    LABEL_COLUMNS,
-    Vocabulary,
-    patch_labels,
-    pretrain_tower,
-    render_set,
-)
+from train.tiny_tower import LABEL_COLUMNS, Vocabulary, patch_labels, pretrain_tower, render_set
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from narrate.conversation import (
-    PROMPTS,
-    STYLE_OF_SOURCE,
-    conversation,
-    load_examples,
-    style_of,
-)
+from narrate.conversation import PROMPTS, STYLE_OF_SOURCE, conversation, load_examples, style_of
 from narrate.model import load_narrator
 from train.dataset import split_by_length, to_dataset, token_length
 from train.tiny_model import build_tiny_llava

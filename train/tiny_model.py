@@ -50,9 +50,7 @@ from transformers import (
     Qwen2_5_VLConfig,
     SiglipVisionConfig,
 )
-from transformers.models.siglip.image_processing_pil_siglip import (
-    SiglipImageProcessorPil,
-)
+from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
 
 # --------------------------------------------------------------------------------------------
 # 1. Tokenizer

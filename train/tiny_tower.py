@@ -45,14 +45,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from config.params import TowerPretrainingParams
-from narrate.frames import (
-    FramePolicy,
-    arrange,
-    fit_pixels,
-    frame_in_cell,
-    grid_shape,
-    target_times,
-)
+from narrate.frames import FramePolicy, arrange, fit_pixels, frame_in_cell, grid_shape, target_times
 
 # Share of a patch's pixels a shape (or the sign) must cover for the patch to be labelled with it:
 # the edge of a shape grazing a patch is not what the patch shows.
