@@ -2,27 +2,34 @@
 
 Numbers are printed as papers print them (CIDEr x 100, accuracy in percent); metrics.json keeps
 the scorers' own scale. Every published figure carries its split and setting, and a row of ours
-says which split and generation setting it comes from. Predictions are model output and
-references are dataset text: both are escaped.
+says which split and generation setting it comes from. When several training runs were
+evaluated, a section compares their CIDEr-D on the narrator's held-out clips, each over the blind
+control's.
+
+`markdown(...)` and `html_page(...)` lay out the same content from reporting/templates/
+(eval.md.j2, eval.html.j2). Predictions are model output and references are dataset text: the
+HTML template autoescapes them and the Markdown one escapes every cell (reporting/render.py).
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from eval.evaluate import BenchmarkResult
+from eval.results import BenchmarkResult
+from reporting.blocks import Table
+from reporting.figures import draw
+from reporting.render import render
 
 PUBLISHED_FILE = Path(__file__).with_name("published.yaml")
 CAPTION_COLUMNS = ("CIDEr", "Bleu_4", "METEOR", "ROUGE_L", "SPICE")  # printed x 100
 SAMPLES = 5
+TITLE = "Narrator evaluation report"
+OURS, OTHERS = "#1f77b4", "#bbbbbb"
 
 
 def load_published(path: str | Path = PUBLISHED_FILE) -> dict[str, Any]:
@@ -57,129 +64,133 @@ def scores_figure(results: list[BenchmarkResult], published: dict[str, Any], tit
             continue
         labels.append(f"{result.name}: ours ({head[0]})")
         values.append(head[1])
-        colours.append("#1f77b4")
+        colours.append(OURS)
         for entry in published.get(result.name, {}).get("results", []):
             labels.append(f"{result.name}: {entry['model']} ({entry['split']}, {entry['setting']})")
             values.append(float(entry["value"]))
-            colours.append("#bbbbbb")
-    figure = Figure(figsize=(9, 0.45 * max(len(labels), 2) + 1.2))
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    if labels:
-        positions = list(range(len(labels)))[::-1]
-        axes.barh(positions, values, color=colours)
-        axes.set_yticks(positions, labels, fontsize=8)
-        for y, value in zip(positions, values):
-            axes.text(value, y, f" {value:.1f}", va="center", fontsize=8)
+            colours.append(OTHERS)
+
+    def paint(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        if labels:
+            positions = list(range(len(labels)))[::-1]
+            axes.barh(positions, values, color=colours)
+            axes.set_yticks(positions, labels)
+            for y, value in zip(positions, values):
+                axes.text(value, y, f" {value:.1f}", va="center")
+        else:
+            axes.text(0.5, 0.5, "no benchmark evaluated", ha="center", va="center")
+        axes.set_xlabel("score as papers print it (CIDEr x 100, accuracy %)")
+        axes.set_title(title)
+
+    return draw(paint, 0.45 * max(len(labels), 2) + 1.2)
+
+
+# -- the report's tables -----------------------------------------------------------------------
+
+
+def _x100(result: BenchmarkResult, metric: str) -> str:
+    return f"{100 * result.metrics[metric]:.1f}" if metric in result.metrics else "n/a"
+
+
+def results_table(results: list[BenchmarkResult]) -> Table:
+    rows = []
+    for r in results:
+        if r.status != "evaluated":
+            rows.append((r.name, "skipped", "", "", "", "", "", "", ""))
+        elif r.format == "mmbench":
+            accuracy = (f"{100 * r.metrics['circular_accuracy']:.1f} (circular), "
+                        f"{100 * r.metrics['vanilla_accuracy']:.1f} (single pass)")
+            rows.append((r.name, "evaluated", f"{r.metrics['questions']} questions", "", "", "", "", "", accuracy))
+        else:
+            rows.append((r.name, "evaluated", str(r.metrics["examples"]), *(_x100(r, m) for m in CAPTION_COLUMNS), ""))
+    return Table(
+        "",
+        ("benchmark", "status", "examples", "CIDEr", "BLEU-4", "METEOR", "ROUGE-L", "SPICE", "accuracy (%)"),
+        tuple(rows),
+        kinds=("", "", *("n",) * 7),
+    )
+
+
+def runs_table(runs: Sequence[dict[str, Any]], blind_run: str | None, chosen: str) -> Table:
+    """CIDEr-D (x 100) per training run and, with a blind control, each other run's ratio over it."""
+    names = [r["run"] for r in runs]
+    if blind_run is not None and blind_run not in names:
+        raise ValueError(f"blind run {blind_run!r} is not one of the runs compared {names}")
+    columns: tuple[str, ...] = ("run", "examples", "CIDEr-D (x100)")
+    rows: list[tuple[Any, ...]] = [(r["run"], int(r["examples"]), f"{100 * r['cider_d']:.1f}") for r in runs]
+    if blind_run is not None:
+        blind = next(float(r["cider_d"]) for r in runs if r["run"] == blind_run)
+        columns += ("over blind",)
+        rows = [row + (_over_blind(r, blind, blind_run),) for row, r in zip(rows, runs)]
+    marks = tuple("strong" if r["run"] == chosen else "" for r in runs)
+    return Table("", columns, tuple(rows), kinds=("", "n", "n", "n")[: len(columns)], marks=marks)
+
+
+def _over_blind(run: dict[str, Any], blind: float, blind_run: str) -> str:
+    if run["run"] == blind_run:
+        return "(control)"
+    if blind <= 0:
+        return "n/a (blind CIDEr-D is 0)"
+    return f"{run['cider_d'] / blind:.2f}x"
+
+
+def published_table(name: str, entry: dict[str, Any], ours: BenchmarkResult | None, run: str) -> Table:
+    """Our headline on the benchmark (or why there is none), then the published figures."""
+    head = headline(ours) if ours else None
+    if head:
+        first = (f"this narrator ({run})", f"{head[1]:.1f}", f"{name} (files in params eval.benchmarks.{name})",
+                 "zero-shot transfer of the narrator, greedy", "reports/eval")
     else:
-        axes.text(0.5, 0.5, "no benchmark evaluated", ha="center", va="center")
-    axes.set_xlabel("score as papers print it (CIDEr x 100, accuracy %)")
-    axes.set_title(title, fontsize=10)
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})  # no version stamp: byte-stable
-    return buffer.getvalue()
+        first = ("this narrator", "not evaluated", "", ours.reason if ours else "not in params", "")
+    rows = [first] + [(e["model"], f"{e['value']}", e["split"], e["setting"], e["source"]) for e in entry["results"]]
+    return Table(
+        "", ("model", "score", "split", "setting", "source"), tuple(rows),
+        kinds=("", "n", "", "", ""), marks=("strong" if head else "",) + ("",) * len(entry["results"]),
+    )
 
 
-def _fmt(result: BenchmarkResult, metric: str) -> str:
-    if metric in result.metrics:
-        return f"{100 * result.metrics[metric]:.1f}"
-    return "n/a"
+def settings_table(results: list[BenchmarkResult]) -> Table:
+    rows = tuple(
+        (r.name, r.settings["prompt"], str(r.settings["max_new_tokens"]), r.settings["decoding"], r.settings["frames"],
+         str(r.settings["max_pixels"]))
+        for r in results if r.settings
+    )
+    return Table("", ("benchmark", "prompt", "max new tokens", "decoding", "frames", "max pixels"), rows,
+                 kinds=("", "t", "n", "", "", "n"))
 
 
-def markdown(results: list[BenchmarkResult], published: dict[str, Any], model: dict[str, Any]) -> str:
-    """The report as Markdown. Cells are HTML-escaped and pipes neutralised (text is untrusted)."""
-
-    def cell(text: object) -> str:
-        return html.escape(str(text)).replace("|", "&#124;").replace("\n", " ")
-
-    lines = [
-        "# Narrator evaluation report",
-        "",
-        f"Model: `{cell(model['path'])}` (train run `{cell(model['run'])}`), frame policy "
-        + ", ".join(f"{cell(k)}={cell(v)}" for k, v in model["frame_policy"].items()) + ". Caption metrics: pycocoevalcap's scorers after its PTB tokenizer, "
-        "on the images of the results (as coco-caption evaluates); printed x 100 as papers print them "
-        "(`reports/eval/metrics.json` keeps the scorers' 0-1 / 0-10 scale). MMBench: CircularEval, "
-        "rule-based answer extraction, no LLM judge.",
-        "",
-        "## Results",
-        "",
-        "| benchmark | status | examples | CIDEr | BLEU-4 | METEOR | ROUGE-L | SPICE | accuracy (%) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        if r.status != "evaluated":
-            lines.append(f"| {cell(r.name)} | skipped | | | | | | | |")
-            continue
-        if r.format == "mmbench":
-            lines.append(f"| {cell(r.name)} | evaluated | {r.metrics['questions']} questions | | | | | | "
-                         f"{100 * r.metrics['circular_accuracy']:.1f} (circular), "
-                         f"{100 * r.metrics['vanilla_accuracy']:.1f} (single pass) |")
-        else:
-            lines.append(f"| {cell(r.name)} | evaluated | {r.metrics['examples']} | "
-                         + " | ".join(_fmt(r, m) for m in CAPTION_COLUMNS) + " | |")
-    skipped = [r for r in results if r.status != "evaluated"]
-    if skipped:
-        lines += ["", "Skipped:", ""] + [f"- **{cell(r.name)}** ({cell(r.format)}): {cell(r.reason)}" for r in skipped]
-
-    lines += ["", "## Next to published ~3B models", "",
-              "Published figures keep the split and setting they were reported for; a figure from another "
-              "split or setting is context, not a like-for-like comparison.", ""]
-    for name, entry in published.items():
-        ours = next((r for r in results if r.name == name), None)
-        head = headline(ours) if ours else None
-        lines += [f"### {cell(name)} ({cell(entry['metric'])}, x {entry['scale']})", "",
-                  "| model | score | split | setting | source |", "|---|---:|---|---|---|"]
-        if head:
-            lines.append(f"| **this narrator ({cell(model['run'])})** | **{head[1]:.1f}** | {cell(name)} "
-                         f"(files in params eval.benchmarks.{cell(name)}) | zero-shot transfer of the narrator, "
-                         "greedy | reports/eval |")
-        else:
-            lines.append(f"| this narrator | not evaluated | | {cell(ours.reason if ours else 'not in params')} | |")
-        for e in entry["results"]:
-            lines.append(f"| {cell(e['model'])} | {e['value']} | {cell(e['split'])} | {cell(e['setting'])} | "
-                         f"{cell(e['source'])} |")
-        lines.append("")
-
-    lines += ["## Generation settings", "", "| benchmark | prompt | max new tokens | decoding | frames | max pixels |",
-              "|---|---|---:|---|---|---:|"]
-    for r in results:
-        if r.settings:
-            s = r.settings
-            lines.append(f"| {cell(r.name)} | {cell(s['prompt'])} | {s['max_new_tokens']} | {cell(s['decoding'])} | "
-                         f"{cell(s['frames'])} | {s['max_pixels']} |")
-    notes = [(r.name, p) for r in results for p in r.problems]
-    if notes:
-        lines += ["", "## Left out or unavailable", ""] + [f"- **{cell(n)}**: {cell(p)}" for n, p in notes]
-    lines += ["", "## Sample predictions", ""]
-    for r in results:
-        if r.status != "evaluated":
-            continue
-        lines += [f"### {cell(r.name)}", ""]
-        for record in r.records[:SAMPLES]:
-            if r.format == "mmbench":
-                lines.append(f"- question {record['index']}: answer {cell(record['answer'])}, model said "
-                             f"\"{cell(record['prediction'])}\" -> {cell(record['extracted'])}")
-            else:
-                score = f", CIDEr {100 * record['CIDEr']:.1f}" if "CIDEr" in record else ""
-                lines += [f"- **{cell(record['id'])}**{score}", f"  - prediction: {cell(record['prediction'])}",
-                          f"  - reference: {cell(record['references'][0])}"]
-        lines.append("")
-    lines += ["![scores](plots/scores.png)", ""]
-    return "\n".join(lines)
+def _context(results: list[BenchmarkResult], published: dict[str, Any], model: dict[str, Any],
+             runs: Sequence[dict[str, Any]], blind_run: str | None) -> dict[str, Any]:
+    by_name = {r.name: r for r in results}
+    return {
+        "title": TITLE,
+        "model": model,
+        "results": results_table(results),
+        "skipped": [r for r in results if r.status != "evaluated"],
+        "runs": runs_table(runs, blind_run, model["run"]) if runs else None,
+        "blind_run": blind_run,
+        "published": [
+            {"name": name, "metric": entry["metric"], "scale": entry["scale"],
+             "table": published_table(name, entry, by_name.get(name), model["run"])}
+            for name, entry in published.items()
+        ],
+        "settings": settings_table(results),
+        "problems": [(r.name, p) for r in results for p in r.problems],
+        "samples": [{"name": r.name, "format": r.format, "records": r.records[:SAMPLES]}
+                    for r in results if r.status == "evaluated"],
+    }
 
 
-def html_page(markdown_text: str, png: bytes) -> str:
-    """A self-contained HTML page of the Markdown report with the plot embedded.
+def markdown(results: list[BenchmarkResult], published: dict[str, Any], model: dict[str, Any], *,
+             runs: Sequence[dict[str, Any]] = (), blind_run: str | None = None) -> str:
+    """reports/eval/index.md. `runs`: {run, cider_d (scorer's scale), examples} per training run
+    compared (the section is left out without any); `blind_run`: the control among them, if any."""
+    return render("eval.md.j2", **_context(results, published, model, runs, blind_run))
 
-    Every table cell and text from data was escaped when the Markdown was written, so the
-    rendered page shows it as text."""
-    import markdown
 
-    body = markdown.markdown(markdown_text.replace("![scores](plots/scores.png)", ""), extensions=["tables"])
-    image = base64.b64encode(png).decode()
-    return ("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            "<title>Narrator evaluation report</title>"
-            "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}</style>"
-            f"</head><body>\n{body}\n<img alt=\"scores\" src=\"data:image/png;base64,{image}\">\n</body></html>\n")
+def html_page(results: list[BenchmarkResult], published: dict[str, Any], model: dict[str, Any], png: bytes, *,
+              runs: Sequence[dict[str, Any]] = (), blind_run: str | None = None) -> str:
+    """reports/eval/index.html: the Markdown report's content as one self-contained page, with the
+    scores figure (`png`) inline."""
+    return render("eval.html.j2", png=png, **_context(results, published, model, runs, blind_run))

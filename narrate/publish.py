@@ -21,6 +21,9 @@ from typing import Any
 
 import yaml
 
+from reporting.blocks import Table
+from reporting.render import render
+
 LICENCE_NOTES = {
     "lvd2m-research-noncommercial": "LVD-2M: research use only, non-commercial (the dataset's terms; its videos "
                                     "keep their YouTube / source licences)",
@@ -65,79 +68,70 @@ def training_record(project: Path, run: str, train_params: dict[str, Any]) -> di
     return {"params": train_params, "metrics": _read_json(project / f"reports/train/{run}/metrics.json")}
 
 
+CARD_TAGS = ["visual-narrator", "audio-description", "video-captioning", "dense-captioning"]
+
+
+def front_matter(base_model: str) -> str:
+    """The model card's YAML metadata; yaml.safe_dump quotes any value that needs it."""
+    metadata = {
+        "base_model": base_model,
+        "library_name": "transformers",
+        "license": "other",
+        "license_name": "non-commercial (see Limits)",
+        "pipeline_tag": "image-text-to-text",
+        "tags": CARD_TAGS,
+    }
+    return yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
+
+
+def _eval_table(eval_metrics: dict, benchmarks: dict) -> Table:
+    rows = []
+    for name, m in eval_metrics.items():
+        settings = benchmarks.get(name, {}).get("settings", {})
+        rows.append((
+            name,
+            str(m.get("examples", m.get("questions", ""))),
+            f"{100 * m['CIDEr']:.1f}" if "CIDEr" in m else "",
+            f"{100 * m['Bleu_4']:.1f}" if "Bleu_4" in m else "",
+            f"{100 * m['circular_accuracy']:.1f}" if "circular_accuracy" in m else "",
+            json.dumps(settings),
+        ))
+    return Table("", ("benchmark", "examples", "CIDEr (x100)", "BLEU-4 (x100)", "CircularEval (%)", "generation settings"),
+                 tuple(rows), kinds=("", "n", "n", "n", "n", ""))
+
+
 def model_card(*, base_model: str, recipe: Any, run: str, frame_policy: dict, merged: bool, lineage: dict,
                training: dict, eval_metrics: dict | None, eval_summary: dict | None) -> str:
-    """The model card text (Hugging Face README.md with YAML metadata)."""
-    from huggingface_hub import ModelCard, ModelCardData
-
-    licences = lineage.get("licences") or sorted(LICENCE_NOTES)
-    data = ModelCardData(license="other", license_name="non-commercial (see Limits)", base_model=base_model,
-                         library_name="transformers", pipeline_tag="image-text-to-text",
-                         tags=["visual-narrator", "audio-description", "video-captioning", "dense-captioning"])
-    lines = [f"---\n{data.to_yaml()}\n---", "", "# Visual Narrator", "",
-             "Narrates images and video clips with dense, audio-description-grade descriptions. Trained with the "
-             "Visual Narrator pipeline (DVC + TRL SFT).", "",
-             "## Base model and recipe", "",
-             f"- base model: `{base_model}`", f"- recipe: `{recipe.name}`: {recipe.description.strip()}",
-             f"- train run: `{run}`; weights: {'LoRA merged into the base' if merged else 'as trained'}",
-             f"- frame policy (saved in processor_config.json, key `visual_narrator_frame_policy`): `{json.dumps(frame_policy)}`",
-             "", "## Training settings", "",
-             f"- LoRA: r={recipe.lora.r}, alpha={recipe.lora.alpha}, dropout={recipe.lora.dropout}, "
-             f"target modules {list(recipe.lora.target_modules)}",
-             "- phases: " + "; ".join(f"{p.name}: vision {p.vision}, projector {p.projector}, language {p.language}, "
-                                      f"{p.epochs:g} epochs, lr {p.learning_rate:g}" for p in recipe.phases),
-             f"- batch {recipe.train.per_device_batch_size} x accumulation {recipe.train.gradient_accumulation_steps}, "
-             f"max sequence {recipe.train.max_seq_length}, gradient checkpointing {recipe.train.gradient_checkpointing}, "
-             f"seed {recipe.train.seed}",
-             f"- pipeline params `train`: `{json.dumps(training['params'], sort_keys=True)}`"]
-    if training["metrics"]:
-        m = training["metrics"]
-        lines.append(f"- result: {m.get('steps')} steps on {m.get('trained_examples')} examples, final loss {m.get('final_loss')}")
-    lines += ["", "## Data version", ""]
-    if lineage["dvc_lock"]:
-        mix = lineage["mixtures"] or {}
-        lines.append(f"- mixtures: `{mix.get('path')}` md5 `{mix.get('md5')}` (dvc.lock)")
-        lines += [f"- raw dump `{path}`: md5 `{md5}`" for path, md5 in lineage["raw_dumps"].items()]
-        lines.append("- `git checkout <commit> && dvc pull` restores exactly these files.")
-    else:
-        lines.append("- not recorded: no dvc.lock next to the export (export from the pipeline's repository).")
-    manifest = lineage["manifest"]
-    if manifest:
-        lines += ["", "## Mixture composition", "", "| source | asked | obtained | shortfall |", "|---|---:|---:|---:|"]
-        lines += [f"| {s} | {v['asked']} | {v['obtained']} | {v['shortfall']} |" for s, v in sorted(manifest["sources"].items())]
-        lines.append(f"\n{manifest.get('size_obtained')} examples of {manifest.get('size_asked')} asked, seed "
-                     f"{manifest.get('seed')}, curriculum {json.dumps(manifest.get('curriculum'))}.")
-    funnel = lineage["funnel"]
-    if funnel:
-        lines += ["", "## Curation funnel", "", "| source | raw records | quarantined | rejected | kept |", "|---|---:|---:|---:|---:|"]
-        lines += [f"| {s} | {v['raw_records']} | {v['quarantined']} | {v['rejected']} | {v['kept']} |"
-                  for s, v in sorted(funnel["sources"].items())]
-    lines += ["", "## Evaluation", ""]
-    if eval_metrics:
-        benchmarks = (eval_summary or {}).get("benchmarks", {})
-        lines += ["| benchmark | examples | CIDEr (x100) | BLEU-4 (x100) | CircularEval (%) | generation settings |",
-                  "|---|---:|---:|---:|---:|---|"]
-        for name, m in eval_metrics.items():
-            settings = benchmarks.get(name, {}).get("settings", {})
-            cider = f"{100 * m['CIDEr']:.1f}" if "CIDEr" in m else ""
-            bleu = f"{100 * m['Bleu_4']:.1f}" if "Bleu_4" in m else ""
-            acc = f"{100 * m['circular_accuracy']:.1f}" if "circular_accuracy" in m else ""
-            lines.append(f"| {name} | {m.get('examples', m.get('questions', ''))} | {cider} | {bleu} | {acc} | "
-                         f"{json.dumps(settings).replace('|', '/')} |")
-        skipped = [n for n, b in benchmarks.items() if b.get("status") == "skipped"]
-        if skipped:
-            lines.append(f"\nNot evaluated (files absent when the eval ran): {', '.join(skipped)}.")
-    else:
-        lines.append("Not evaluated: no reports/eval/metrics.json (run `dvc repro eval`).")
-    lines += ["", "## Limits", "",
-              "- **Non-commercial.** The training data includes LVD-2M (research, non-commercial) and YouDescribe "
-              "(CC BY-NC-ND 4.0) descriptions; this model may only be used non-commercially.",
-              *[f"- {LICENCE_NOTES.get(lic, lic)}" for lic in licences],
-              "- YouDescribe descriptions are volunteer recordings transcribed by speech-to-text: noisy, and not "
-              "checked by professional describers.",
-              "- Narrations can be wrong about what is on screen; do not use them where a wrong description harms "
-              "someone without a person reviewing them.", ""]
-    return str(ModelCard("\n".join(lines)))
+    """The model card text (Hugging Face README.md with YAML metadata), from reporting/templates/model_card.md.j2."""
+    manifest, funnel = lineage["manifest"], lineage["funnel"]
+    benchmarks = (eval_summary or {}).get("benchmarks", {})
+    return render(
+        "model_card.md.j2",
+        front_matter=front_matter(base_model),
+        base_model=base_model,
+        recipe=recipe,
+        run=run,
+        merged=merged,
+        frame_policy=json.dumps(frame_policy),
+        train_params=json.dumps(training["params"], sort_keys=True),
+        training_metrics=training["metrics"],
+        lineage=lineage,
+        mixture=manifest and Table(
+            "", ("source", "asked", "obtained", "shortfall"),
+            tuple((s, str(v["asked"]), str(v["obtained"]), str(v["shortfall"])) for s, v in sorted(manifest["sources"].items())),
+            kinds=("", "n", "n", "n"),
+        ),
+        curriculum=manifest and json.dumps(manifest.get("curriculum")),
+        funnel=funnel and Table(
+            "", ("source", "raw records", "quarantined", "rejected", "kept"),
+            tuple((s, *(str(v[k]) for k in ("raw_records", "quarantined", "rejected", "kept")))
+                  for s, v in sorted(funnel["sources"].items())),
+            kinds=("", "n", "n", "n", "n"),
+        ),
+        evaluation=eval_metrics and _eval_table(eval_metrics, benchmarks),
+        skipped=[n for n, b in benchmarks.items() if b.get("status") == "skipped"],
+        licence_notes=[LICENCE_NOTES.get(lic, lic) for lic in (lineage.get("licences") or sorted(LICENCE_NOTES))],
+    )
 
 
 def export(model_dir: str | Path, out_dir: str | Path, *, project: str | Path = ".", run: str = "curriculum",

@@ -1,8 +1,7 @@
 """Write the curation report people review before training.
 
-Reads what the pipeline produced (curation/report.py: INPUT_FILES; any of them may be missing,
-e.g. before dedup has run: its sections then say "not available") and params
-`score.difficulty_buckets`; writes
+Reads what the pipeline produced (curation/report.py: ReportInputs; dvc.yaml lists every file as
+a dep, so each must exist) and params `score.difficulty_buckets`; writes
 - reports/curation/index.html: one self-contained page (inline CSS, PNG figures as data URIs),
 - reports/curation/summary.md: headline counts, funnel, dedup precision/recall, mixture tables,
 - reports/curation/plots/*.csv: the numbers behind every figure, for `dvc plots show`,
@@ -13,14 +12,14 @@ Outputs are byte-identical for identical inputs.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
 
-from curation.io import load_params, write_json
+from config.params import load_params
+from curation.io import write_json
 from curation.report import Report, ReportInputs, build_report, render_html, render_markdown
 from curation.schema import SOURCES
 
@@ -38,7 +37,6 @@ SPLITS = ("train", "val", "test")
 # Only the columns the report uses are read (a real release has millions of kept rows).
 REJECT_COLUMNS = ["source", "raw_file", "raw_row", "text", "word_count", "language", "reject_reasons"]
 SCORED_COLUMNS = ["source", "word_count", "language", "clip_s", "quality", "difficulty", "difficulty_bucket"]
-KEPT_COLUMNS = ["source", "word_count", "language", "clip_start_s", "clip_end_s"]
 MIXTURE_COLUMNS = [
     "example_id", "source", "video_id", "url", "clip_start_s", "clip_end_s", "text",
     "quality", "difficulty", "difficulty_bucket", "split",
@@ -46,44 +44,33 @@ MIXTURE_COLUMNS = [
 
 
 def _json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
-def _parquet(path: Path, columns: list[str] | None = None) -> pl.DataFrame | None:
-    if not path.is_file():
-        return None
-    if columns is not None:
-        present = set(pq.read_schema(path).names)
-        columns = [c for c in columns if c in present]
+def _parquet(path: Path, columns: list[str] | None = None) -> pl.DataFrame:
     frame = pl.from_arrow(pq.read_table(path, columns=columns))
     assert isinstance(frame, pl.DataFrame)
     return frame
 
 
 def load_inputs(root: Path, difficulty_buckets: tuple[str, ...]) -> ReportInputs:
-    """Read every input that exists under `root`; the missing ones stay None."""
+    """Read every input under `root` (a missing file is an error: dvc.yaml lists them all)."""
     sources = sorted(p.name for p in (root / INGEST_DIR).glob("*") if p.is_dir())
     sources = [s for s in SOURCES if s in sources] + [s for s in sources if s not in SOURCES]
-    counts = {s: c for s in sources if (c := _json(root / INGEST_DIR / s / "counts.json")) is not None}
-    quarantines = [q for s in sources if (q := _parquet(root / INGEST_DIR / s / "quarantine.parquet")) is not None]
-    splits = [m for split in SPLITS if (m := _parquet(root / MIXTURE_DIR / f"{split}.parquet", MIXTURE_COLUMNS)) is not None]
-    curve_path = root / DEDUP_DIR / "threshold_curve.csv"
-    # Samples come from the mixture; only without one do they come from scored (then with text).
-    sample_columns = [] if splits else [c for c in MIXTURE_COLUMNS if c not in SCORED_COLUMNS and c != "split"]
-    scored = _parquet(root / SCORED, SCORED_COLUMNS + sample_columns)
+    quarantines = [_parquet(root / INGEST_DIR / s / "quarantine.parquet") for s in sources]
+    splits = [_parquet(root / MIXTURE_DIR / f"{split}.parquet", MIXTURE_COLUMNS) for split in SPLITS]
     return ReportInputs(
         funnel=_json(root / FUNNEL),
-        ingest_counts=counts or None,
-        quarantine=pl.concat(quarantines, how="vertical_relaxed") if quarantines else None,
+        ingest_counts={s: _json(root / INGEST_DIR / s / "counts.json") for s in sources},
+        quarantine=pl.concat(quarantines, how="vertical_relaxed"),
         rejects=_parquet(root / FILTER_DIR / "rejects.parquet", REJECT_COLUMNS),
         languages=_json(root / FILTER_DIR / "languages.json"),
-        scored=scored,
-        kept=_parquet(root / FILTER_DIR / "kept.parquet", KEPT_COLUMNS) if scored is None else None,
+        scored=_parquet(root / SCORED, SCORED_COLUMNS),
         deduped=_parquet(root / DEDUP_DIR / "deduped.parquet", ["source"]),
         clusters=_parquet(root / DEDUP_DIR / "clusters.parquet"),
-        threshold_curve=pl.read_csv(curve_path) if curve_path.is_file() else None,
+        threshold_curve=pl.read_csv(root / DEDUP_DIR / "threshold_curve.csv"),
         dedup_metrics=_json(root / DEDUP_METRICS),
-        mixture=pl.concat(splits, how="vertical_relaxed") if splits else None,
+        mixture=pl.concat(splits, how="vertical_relaxed"),
         manifest=_json(root / MIXTURE_DIR / "manifest.json"),
         difficulty_buckets=difficulty_buckets,
     )
@@ -103,13 +90,9 @@ def write_report(report: Report, root: Path) -> None:
 
 
 def main(root: Path = Path(".")) -> None:
-    params = load_params(root / "params.yaml")
-    buckets = tuple(params.get("score", {}).get("difficulty_buckets") or ("easy", "medium", "hard"))
+    buckets = load_params(root / "params.yaml").score.difficulty_buckets
     report = build_report(load_inputs(root, buckets))
     write_report(report, root)
-    missing = [note for section in report.sections for note in section.notes]
-    for note in dict.fromkeys(missing):
-        print(f"report: {note}", file=sys.stderr)
     print(f"wrote {OUT_DIR / 'index.html'} ({len(report.sections)} sections, {len(report.plot_data)} plot CSVs)")
 
 
