@@ -5,7 +5,7 @@
 Synthesizes a release CSV in the LVD-2M column layout (refined_caption mean ~89 words as in
 the paper; raw_caption a long LLaVA-style paragraph with `Caption x:` parts for clips over
 30 s; 1% non-English rows; a hallucinated caption repeated on 0.2% of rows), then runs the
-real stages (the installed project's stages.ingest_lvd2m and stages.filter modules) as
+real stages (dvc.yaml's ingest@lvd2m and filter commands) as
 subprocesses in a scratch project, three times for filter: cold (empty language cache), warm
 (cache from the cold run, unchanged text), and the English-screen agreement check on a sample.
 Peak memory is the maximum resident set size of each stage process.
@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import yaml
+
+from tests.stage_commands import stage_argv
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -132,18 +134,20 @@ def _timestamp(seconds: pl.Expr) -> pl.Expr:
     )
 
 
-def run_stage(workdir: Path, module: str) -> dict[str, float]:
-    """Run a stage module (e.g. "stages.filter") in `workdir`; return wall seconds and the process's peak RSS in GiB."""
+def run_stage(workdir: Path, name: str, **item: str) -> dict[str, float]:
+    """Run dvc.yaml's stage `name` (its command, e.g. item key="lvd2m" for ingest@lvd2m) in `workdir`;
+    return wall seconds and the process's peak RSS in GiB."""
     started = time.perf_counter()
     # /usr/bin/time would be simpler, but is not on every machine: measure via a wrapper process.
     wrapper = (
-        "import resource, runpy, sys; sys.argv=[sys.argv[1]]; "
-        "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True); "
+        "import resource, runpy, sys; sys.argv=sys.argv[1:]; "
+        "runpy.run_path(sys.argv[0], run_name='__main__'); "
         "print('PEAK_RSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
         "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)"
     )
+    argv = stage_argv(name, workdir / "params.yaml", **item)
     result = subprocess.run(
-        [sys.executable, "-c", wrapper, module],
+        [sys.executable, "-c", wrapper, *argv[1:]],
         cwd=workdir,
         env={**os.environ, "TQDM_DISABLE": "1"},
         capture_output=True,
@@ -151,7 +155,7 @@ def run_stage(workdir: Path, module: str) -> dict[str, float]:
     )
     wall = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"{module} failed:\n{result.stderr[-4000:]}")
+        raise SystemExit(f"{name} failed:\n{result.stderr[-4000:]}")
     line = [ln for ln in result.stderr.splitlines() if ln.startswith("PEAK_RSS_KB")][-1]
     own_kb, children_kb = (int(x) for x in line.split()[1:])
     log = [json.loads(ln.split(": ", 1)[1]) for ln in result.stderr.splitlines() if ln.startswith("language labels")]
@@ -213,9 +217,9 @@ def main() -> None:
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
 
     results = {"rows": args.rows, "csv_gib": round(dump.stat().st_size / 2**30, 2)}
-    results["ingest"] = run_stage(workdir, "stages.ingest_lvd2m")
-    results["filter_cold"] = run_stage(workdir, "stages.filter")
-    results["filter_warm"] = run_stage(workdir, "stages.filter")
+    results["ingest"] = run_stage(workdir, "ingest", key="lvd2m")
+    results["filter_cold"] = run_stage(workdir, "filter")
+    results["filter_warm"] = run_stage(workdir, "filter")
     results["language_identified_by_cold_run"] = results["filter_cold"].pop("log")
     results["english_screen"] = english_screen_agreement(dump)
     results["english_screen_real_text"] = english_screen_on_real_text()

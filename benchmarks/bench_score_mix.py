@@ -3,8 +3,8 @@
     python -m benchmarks.bench_ingest_filter --rows 2000000 --workdir /tmp/vn-bench --keep
     python -m benchmarks.bench_score_mix --workdir /tmp/vn-bench
 
-Run from the repository root. Runs stages.score on the filter output that bench_ingest_filter
-left in the workdir (~2M kept examples), then stages.mix for a real-profile mixture (50,000
+Run from the repository root. Runs the score stage on the filter output that bench_ingest_filter
+left in the workdir (~2M kept examples), then the mix stage for a real-profile mixture (50,000
 examples). The dedup stage sits between them in the pipeline; its own benchmark (bench_dedup) times
 near-duplicate search at 2M, so here every scored example stands in for a deduplicated one.
 """
@@ -42,12 +42,12 @@ def main() -> None:
     (workdir / "params.yaml").write_text(yaml.safe_dump(params))
 
     results: dict[str, object] = {"rows": pl.scan_parquet(kept).select(pl.len()).collect().item()}
-    results["score"] = run_stage(workdir, "stages.score")
+    results["score"] = run_stage(workdir, "score")
     deduped = workdir / "data/interim/dedup/deduped.parquet"
     deduped.parent.mkdir(parents=True, exist_ok=True)
     deduped.unlink(missing_ok=True)
     deduped.symlink_to(workdir / "data/interim/score/scored.parquet")
-    results["mix"] = run_stage(workdir, "stages.mix")
+    results["mix"] = run_stage(workdir, "mix")
     for name in ("score", "mix"):
         stage = results[name]
         assert isinstance(stage, dict)

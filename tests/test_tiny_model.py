@@ -344,3 +344,24 @@ def test_pixel_budget_sets_dynamic_processors_and_checks_fixed_ones(loaded: Load
     apply_pixel_budget(processor, 64 * 64)
     with pytest.raises(ValueError, match="set data.max_pixels: 4096"):
         apply_pixel_budget(processor, 96 * 96)
+
+
+def test_tiny_recipe_param_counts_are_those_of_the_model_it_builds(tmp_path: Path) -> None:
+    """train/recipes/tiny.yaml is what the tiny_model stage builds from; its parameter counts (which the
+    memory planner reads) must be that model's, or the copy has gone stale."""
+    from train.recipes import load_recipe
+    from train.tiny_model import tiny_llava_options
+
+    recipe = load_recipe("tiny")
+    texts = ["a red circle moves to the left on a black background", "a blue square turns green"] * 20
+    model, _ = load_narrator(str(build_tiny_llava(texts, tmp_path / "tiny", **tiny_llava_options(recipe))))
+    arch = recipe.architecture
+    vision = count_parameters(model.model.vision_tower)
+    projector = count_parameters(model.model.multi_modal_projector)
+    language = count_parameters(model) - vision - projector
+    # The trained vocabulary is smaller than the recipe's upper bound: add the rows it lacks in the
+    # input embeddings and the untied lm_head.
+    missing_rows = arch.language.vocab_size - model.config.text_config.vocab_size
+    assert vision == arch.vision.params
+    assert projector == arch.projector.params
+    assert language + 2 * missing_rows * arch.language.hidden_size == arch.language.params
