@@ -137,9 +137,9 @@ def model_card(*, base_model: str, recipe: Any, run: str, frame_policy: dict, me
 def export(model_dir: str | Path, out_dir: str | Path, *, project: str | Path = ".", run: str = "curriculum",
            recipe_name: str | None = None, merge: bool = True) -> Path:
     """Write the export folder (weights, processor, frame policy, model card); returns it."""
-    from train.frames import read_frame_policy, write_frame_policy
+    from narrate.frames import read_frame_policy, write_frame_policy
+    from narrate.model import load_narrator
     from train.recipes import load_recipe
-    from train.tiny_model import load_narrator
 
     model_dir, out, project = Path(model_dir), Path(out_dir), Path(project)
     params = yaml.safe_load((project / "params.yaml").read_text()) if (project / "params.yaml").is_file() else None

@@ -71,6 +71,8 @@ def cell_class(value: object, kind: str) -> str:
 
 @functools.cache
 def environment() -> Environment:
+    """The one environment: autoescape for HTML templates (and template strings), strict undefined
+    names, block tags on their own lines leave no blank line behind (trim_blocks, lstrip_blocks)."""
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html.j2", "html"), default_for_string=True),

@@ -10,10 +10,11 @@ import pytest
 from PIL import Image
 
 from narrate.publish import data_lineage, export, push
-from train.frames import fit_pixels, read_frame_policy, write_frame_policy
-from train.narrate import narrate
+from narrate.frames import fit_pixels, read_frame_policy, write_frame_policy
+from narrate.generation import narrate
+from narrate.model import load_narrator
 from train.recipes import load_recipe
-from train.tiny_model import build_tiny_llava, load_narrator
+from train.tiny_model import build_tiny_llava
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = Path(__file__).parent / "fixtures/images/image2.jpg"
