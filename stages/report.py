@@ -1,16 +1,17 @@
 """Write the curation report people review before training.
 
-Reads what the pipeline produced (curation/report.py: ReportInputs; dvc.yaml lists every file as
-a dep, so each must exist) and params `score.difficulty_buckets`; writes
-- reports/curation/index.html: one self-contained page (inline CSS, PNG figures as data URIs),
-- reports/curation/summary.md: headline counts, funnel, dedup precision/recall, mixture tables,
-- reports/curation/plots/*.csv: the numbers behind every figure, for `dvc plots show`,
-- reports/metrics/curation.json: headline counts for `dvc metrics show` / `dvc exp show`.
-Outputs are byte-identical for identical inputs.
+Reads what the pipeline produced (curation/report.py: ReportInputs; every input is required:
+dvc.yaml lists each as a dep) and params `score.difficulty_buckets`; writes into --out
+- index.html: one self-contained page (inline CSS, PNG figures as data URIs),
+- summary.md: headline counts, funnel, dedup precision/recall, mixture tables,
+- plots/*.csv: the numbers behind every figure, for `dvc plots show`,
+and to --metrics the headline counts for `dvc metrics show` / `dvc exp show`. Outputs are
+byte-identical for identical inputs; paths are the arguments dvc.yaml gives.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,6 @@ from curation.io import write_json
 from curation.report import Report, ReportInputs, build_report, render_html, render_markdown
 from curation.schema import SOURCES
 
-OUT_DIR = Path("reports/curation")
-METRICS = Path("reports/metrics/curation.json")
-INGEST_DIR = Path("data/interim/ingest")
-FILTER_DIR = Path("data/interim/filter")
-SCORED = Path("data/interim/score/scored.parquet")
-DEDUP_DIR = Path("data/interim/dedup")
-DEDUP_METRICS = Path("reports/metrics/dedup.json")
-FUNNEL = Path("reports/metrics/funnel.json")
-MIXTURE_DIR = Path("data/mixtures")
 SPLITS = ("train", "val", "test")
 
 # Only the columns the report uses are read (a real release has millions of kept rows).
@@ -53,31 +45,30 @@ def _parquet(path: Path, columns: list[str] | None = None) -> pl.DataFrame:
     return frame
 
 
-def load_inputs(root: Path, difficulty_buckets: tuple[str, ...]) -> ReportInputs:
-    """Read every input under `root` (a missing file is an error: dvc.yaml lists them all)."""
-    sources = sorted(p.name for p in (root / INGEST_DIR).glob("*") if p.is_dir())
+def load_inputs(args: argparse.Namespace, difficulty_buckets: tuple[str, ...]) -> ReportInputs:
+    """Read every input named by the arguments (a missing file is an error: dvc.yaml lists them all)."""
+    sources = sorted(p.name for p in args.ingest.glob("*") if p.is_dir())
     sources = [s for s in SOURCES if s in sources] + [s for s in sources if s not in SOURCES]
-    quarantines = [_parquet(root / INGEST_DIR / s / "quarantine.parquet") for s in sources]
-    splits = [_parquet(root / MIXTURE_DIR / f"{split}.parquet", MIXTURE_COLUMNS) for split in SPLITS]
+    quarantines = [_parquet(args.ingest / s / "quarantine.parquet") for s in sources]
+    splits = [_parquet(args.mixture / f"{split}.parquet", MIXTURE_COLUMNS) for split in SPLITS]
     return ReportInputs(
-        funnel=_json(root / FUNNEL),
-        ingest_counts={s: _json(root / INGEST_DIR / s / "counts.json") for s in sources},
+        funnel=_json(args.funnel),
+        ingest_counts={s: _json(args.ingest / s / "counts.json") for s in sources},
         quarantine=pl.concat(quarantines, how="vertical_relaxed"),
-        rejects=_parquet(root / FILTER_DIR / "rejects.parquet", REJECT_COLUMNS),
-        languages=_json(root / FILTER_DIR / "languages.json"),
-        scored=_parquet(root / SCORED, SCORED_COLUMNS),
-        deduped=_parquet(root / DEDUP_DIR / "deduped.parquet", ["source"]),
-        clusters=_parquet(root / DEDUP_DIR / "clusters.parquet"),
-        threshold_curve=pl.read_csv(root / DEDUP_DIR / "threshold_curve.csv"),
-        dedup_metrics=_json(root / DEDUP_METRICS),
+        rejects=_parquet(args.filter / "rejects.parquet", REJECT_COLUMNS),
+        languages=_json(args.filter / "languages.json"),
+        scored=_parquet(args.scored, SCORED_COLUMNS),
+        deduped=_parquet(args.dedup / "deduped.parquet", ["source"]),
+        clusters=_parquet(args.dedup / "clusters.parquet"),
+        threshold_curve=pl.read_csv(args.dedup / "threshold_curve.csv"),
+        dedup_metrics=_json(args.dedup_metrics),
         mixture=pl.concat(splits, how="vertical_relaxed"),
-        manifest=_json(root / MIXTURE_DIR / "manifest.json"),
+        manifest=_json(args.mixture / "manifest.json"),
         difficulty_buckets=difficulty_buckets,
     )
 
 
-def write_report(report: Report, root: Path) -> None:
-    out = root / OUT_DIR
+def write_report(report: Report, out: Path, metrics: Path) -> None:
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     for stale in plots.glob("*.csv"):  # a direct rerun must not leave CSVs of plots that are gone
@@ -86,14 +77,25 @@ def write_report(report: Report, root: Path) -> None:
         frame.write_csv(plots / f"{name}.csv", float_precision=6)
     (out / "index.html").write_text(render_html(report), encoding="utf-8")
     (out / "summary.md").write_text(render_markdown(report), encoding="utf-8")
-    write_json(report.headline, root / METRICS)
+    write_json(report.headline, metrics)
 
 
-def main(root: Path = Path(".")) -> None:
-    buckets = load_params(root / "params.yaml").score.difficulty_buckets
-    report = build_report(load_inputs(root, buckets))
-    write_report(report, root)
-    print(f"wrote {OUT_DIR / 'index.html'} ({len(report.sections)} sections, {len(report.plot_data)} plot CSVs)")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--ingest", type=Path, required=True, help="folder of the ingest stages' outputs")
+    parser.add_argument("--filter", type=Path, required=True, help="the filter stage's folder")
+    parser.add_argument("--scored", type=Path, required=True, help="the score stage's scored.parquet")
+    parser.add_argument("--dedup", type=Path, required=True, help="the dedup stage's folder")
+    parser.add_argument("--mixture", type=Path, required=True, help="the mix stage's folder")
+    parser.add_argument("--funnel", type=Path, required=True, help="the filter stage's funnel metrics")
+    parser.add_argument("--dedup-metrics", type=Path, required=True, help="the dedup stage's metrics")
+    parser.add_argument("--out", type=Path, required=True, help="folder for index.html, summary.md, plots/")
+    parser.add_argument("--metrics", type=Path, required=True, help="curation metrics JSON")
+    args = parser.parse_args(argv)
+    buckets = load_params().score.difficulty_buckets
+    report = build_report(load_inputs(args, buckets))
+    write_report(report, args.out, args.metrics)
+    print(f"wrote {args.out / 'index.html'} ({len(report.sections)} sections, {len(report.plot_data)} plot CSVs)")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from reporting.blocks import Figure, Link, Table
 from reporting.render import CSP, environment, md_cell
 from stages import report as report_stage
 from tests import report_fixtures as fx
+from tests.stage_commands import stage_argv
 
 CHROMIUM = Path("/usr/bin/chromium")
 TITLE = "Visual Narrator curation report"
@@ -396,9 +397,15 @@ def files_under(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_stage_writes_report_plots_and_metrics(tmp_path: Path) -> None:
+def run_report_stage(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report stage's main with dvc.yaml's arguments, in `project`."""
+    monkeypatch.chdir(project)
+    report_stage.main(stage_argv("report", project / "params.yaml")[2:])
+
+
+def test_stage_writes_report_plots_and_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fx.write_pipeline_files(tmp_path)
-    report_stage.main(tmp_path)
+    run_report_stage(tmp_path, monkeypatch)
     out = tmp_path / "reports/curation"
     first = files_under(out) | {"curation.json": (tmp_path / "reports/metrics/curation.json").read_bytes()}
     assert {"index.html", "summary.md", "plots/funnel.csv", "plots/threshold_curve.csv", "plots/quality_hist.csv",
@@ -409,16 +416,16 @@ def test_stage_writes_report_plots_and_metrics(tmp_path: Path) -> None:
     assert_inert(Page((out / "index.html").read_text(encoding="utf-8")))
 
     (out / "plots/stale.csv").write_text("x\n")
-    report_stage.main(tmp_path)
+    run_report_stage(tmp_path, monkeypatch)
     second = files_under(out) | {"curation.json": (tmp_path / "reports/metrics/curation.json").read_bytes()}
     assert second == first  # byte-identical rerun, and no stale plot CSV left behind
 
 
-def test_stage_fails_on_a_missing_input(tmp_path: Path) -> None:
+def test_stage_fails_on_a_missing_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fx.write_pipeline_files(tmp_path)
     (tmp_path / "reports/metrics/dedup.json").unlink()  # dvc repro never runs the report without it
     with pytest.raises(FileNotFoundError, match="reports/metrics/dedup.json"):
-        report_stage.main(tmp_path)
+        run_report_stage(tmp_path, monkeypatch)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("config", "curation", "train", "eval", "narrate", "reporting", "sampleworld")
 PACKAGE_DEPS = {"sampleworld"}  # listed as a folder: every module of it counts
+# Files a module reads at run time, listed with it: the Jinja2 templates of the rendering module.
+DATA_DEPS = {"reporting/render.py": "reporting/templates"}
 
 
 def module_file(name: str) -> Path | None:
@@ -52,7 +54,8 @@ def imported_files(source: Path) -> set[Path]:
 
 
 def listed_code(stage: dict) -> set[str]:
-    return {d for d in stage.get("deps", []) if isinstance(d, str) and (d.endswith(".py") or d in PACKAGE_DEPS)}
+    return {d for d in stage.get("deps", []) if isinstance(d, str) and
+            (d.endswith(".py") or d in PACKAGE_DEPS or d in DATA_DEPS.values())}
 
 
 def used_code(script: Path) -> set[str]:
@@ -63,6 +66,8 @@ def used_code(script: Path) -> set[str]:
             used.add(relative.parts[0])
         elif relative.name != "__init__.py":
             used.add(str(relative))
+            if str(relative) in DATA_DEPS:
+                used.add(DATA_DEPS[str(relative)])
     return used
 
 
