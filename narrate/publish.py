@@ -38,34 +38,53 @@ def _read_json(path: Path) -> Any:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
+def _lock_stages(project: Path) -> dict[str, Any]:
+    """The stages of the project's dvc.lock; empty for a model exported outside a pipeline checkout."""
+    lock_file = project / "dvc.lock"
+    return yaml.safe_load(lock_file.read_text(encoding="utf-8"))["stages"] if lock_file.is_file() else {}
+
+
+def _stage_out(project: Path, stages: dict[str, Any], stage: str, name: str) -> Path | None:
+    """The output of `stage` whose file name is `name`, as dvc.lock records it (dvc.yaml names every path)."""
+    for out in stages.get(stage, {}).get("outs", []):
+        if Path(out["path"]).name == name:
+            return project / out["path"]
+    return None
+
+
 def data_lineage(project: Path) -> dict[str, Any]:
     """DVC hashes of the mixtures and the raw dumps (dvc.lock), mixture manifest and curation funnel."""
-    lock_file = project / "dvc.lock"
-    lineage: dict[str, Any] = {"dvc_lock": None, "mixtures": None, "raw_dumps": {}, "licences": [], "manifest": None,
-                               "funnel": None}
-    if lock_file.is_file():
-        stages = yaml.safe_load(lock_file.read_text(encoding="utf-8")).get("stages", {})
-        lineage["dvc_lock"] = str(lock_file.name)
-        for out in stages.get("mix", {}).get("outs", []):
-            if out["path"] == "data/mixtures":
-                lineage["mixtures"] = {"path": out["path"], "md5": out.get("md5"), "files": out.get("nfiles")}
-        for name, stage in sorted(stages.items()):
-            if name.startswith("ingest_"):
-                for dep in stage.get("deps", []):
-                    if not dep["path"].endswith(".py"):
-                        lineage["raw_dumps"][dep["path"]] = dep.get("md5")
-    splits = sorted((project / "data/mixtures").glob("*.parquet"))
-    if splits:
-        import polars as pl
+    stages = _lock_stages(project)
+    lineage: dict[str, Any] = {"dvc_lock": "dvc.lock" if stages else None, "mixtures": None, "raw_dumps": {},
+                               "licences": [], "manifest": None, "funnel": None}
+    mixtures = next((out for out in stages.get("mix", {}).get("outs", []) if "nfiles" in out), None)  # the folder
+    if mixtures is not None:
+        lineage["mixtures"] = {"path": mixtures["path"], "md5": mixtures.get("md5"), "files": mixtures.get("nfiles")}
+        splits = sorted((project / mixtures["path"]).glob("*.parquet"))
+        if splits:
+            import polars as pl
 
-        lineage["licences"] = sorted(set(pl.concat([pl.read_parquet(f, columns=["license"]) for f in splits])["license"]))
-    lineage["manifest"] = _read_json(project / "data/mixtures/manifest.json")
-    lineage["funnel"] = _read_json(project / "reports/metrics/funnel.json")
+            licences = pl.concat([pl.read_parquet(f, columns=["license"]) for f in splits])["license"]
+            lineage["licences"] = sorted(set(licences))
+        lineage["manifest"] = _read_json(project / mixtures["path"] / "manifest.json")
+    for name, stage in sorted(stages.items()):
+        if name.startswith("ingest@"):
+            for dep in stage.get("deps", []):
+                if not dep["path"].endswith(".py"):
+                    lineage["raw_dumps"][dep["path"]] = dep.get("md5")
+    funnel = _stage_out(project, stages, "filter", "funnel.json")
+    lineage["funnel"] = _read_json(funnel) if funnel else None
     return lineage
 
 
-def training_record(project: Path, run: str, train_params: dict[str, Any]) -> dict[str, Any]:
-    return {"params": train_params, "metrics": _read_json(project / f"reports/train/{run}/metrics.json")}
+def run_results(project: Path, run: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None, dict[str, Any] | None]:
+    """The run's training metrics, eval metrics and eval summary, where dvc.lock says its stages wrote them."""
+    stages = _lock_stages(project)
+    files = (_stage_out(project, stages, f"train@{run}", "metrics.json"),
+             _stage_out(project, stages, f"eval@{run}", "metrics.json"),
+             _stage_out(project, stages, f"eval@{run}", "summary.json"))
+    training, metrics, summary = (_read_json(f) if f else None for f in files)
+    return training, metrics, summary
 
 
 CARD_TAGS = ["visual-narrator", "audio-description", "video-captioning", "dense-captioning"]
@@ -165,10 +184,11 @@ def export(model_dir: str | Path, out_dir: str | Path, *, project: str | Path = 
     model.save_pretrained(out, safe_serialization=True)
     processor.save_pretrained(out)
     write_frame_policy(out, policy)
+    training_metrics, eval_metrics, eval_summary = run_results(project, run)
     card = model_card(base_model=base_model, recipe=recipe, run=run, frame_policy=policy.to_dict(),
-                      merged=adapter and merge, lineage=data_lineage(project), training=training_record(project, run, train_params),
-                      eval_metrics=_read_json(project / "reports/eval/metrics.json"),
-                      eval_summary=_read_json(project / "reports/eval/summary.json"))
+                      merged=adapter and merge, lineage=data_lineage(project),
+                      training={"params": train_params, "metrics": training_metrics},
+                      eval_metrics=eval_metrics, eval_summary=eval_summary)
     (out / "README.md").write_text(card, encoding="utf-8")
     pickled = [p.name for p in out.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".pkl")]
     if pickled:
