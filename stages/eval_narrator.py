@@ -5,8 +5,8 @@ from benchmark images) and, for each entry of `eval.benchmarks` (skipped, with t
 its files are absent), narrates every item once and scores it. The blind run is evaluated as it
 was trained: on black frames of the same sizes. Writes into --out
 - metrics.json: DVC metrics, one object per evaluated benchmark (the scorers' scale);
-- summary.json: the model, and per benchmark its status, reason, metrics, generation settings
-  and problems (what the eval_report stage reads);
+- summary.json: the model, the benchmarks in params order, and per benchmark its status, reason,
+  metrics, generation settings and problems (what the eval_report stage reads);
 - benchmarks/<benchmark>/predictions.jsonl: one record per example with its scores, and
   results.json: COCO results format (caption benchmarks), to rescore with
   `python -m eval.caption_metrics <annotations> <results.json>`.
@@ -63,6 +63,7 @@ def main() -> None:
     write_json({r.name: r.metrics for r in results if r.status == "evaluated"}, args.out / "metrics.json")
     model_info = {"path": args.model.as_posix(), "run": args.run, "frame_policy": policy.to_dict()}
     write_json({"model": model_info,
+                "order": [r.name for r in results],  # params order (the JSON's keys are sorted): the report's order
                 "benchmarks": {r.name: {"format": r.format, "status": r.status, "reason": r.reason,
                                         "metrics": r.metrics, "settings": r.settings, "problems": r.problems}
                                for r in results}},

@@ -29,7 +29,8 @@ def read_results(run_dir: Path) -> tuple[dict[str, Any], list[BenchmarkResult]]:
     """The eval stage's summary of one run, as BenchmarkResults with their prediction records."""
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     results = []
-    for name, entry in summary["benchmarks"].items():
+    for name in summary["order"]:
+        entry = summary["benchmarks"][name]
         predictions = run_dir / "benchmarks" / name / "predictions.jsonl"
         records = [json.loads(line) for line in predictions.read_text(encoding="utf-8").splitlines()] \
             if entry["status"] == "evaluated" else []
