@@ -254,8 +254,13 @@ class CompetenceParams(Section):
     full_at: Annotated[float, Field(gt=0.0, le=1.0)]
 
 
+Run = Literal["curriculum", "shuffle", "blind"]
+BLIND_RUN: Run = "blind"  # the control trained on black frames: the runs' scores are compared with its
+
+
 class TrainParams(Section):
     recipe: str
+    runs: Annotated[tuple[Run, ...], Field(min_length=1)]  # the train runs a repro trains and evaluates
     pacing: Literal["follow", "baby_steps", "competence", "shuffle"]
     competence: CompetenceParams
     max_steps: int  # -1: the recipe's epochs
@@ -264,6 +269,8 @@ class TrainParams(Section):
 
     @model_validator(mode="after")
     def _steps(self) -> TrainParams:
+        if len(set(self.runs)) != len(self.runs):
+            raise ValueError(f"runs repeats a run: {list(self.runs)}")
         if self.max_steps == 0 or self.max_steps < -1:
             raise ValueError(f"max_steps is {self.max_steps}: use a positive number of steps, or -1 for the recipe's epochs")
         return self

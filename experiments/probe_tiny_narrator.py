@@ -26,7 +26,7 @@ EXPERIMENTS.md, with the machine.
 
 `--synthetic N` trains on N fresh clips of the sample world's generator (the `sampleworld` package,
 LVD-2M profile, its own seed: never the test clips) instead of the train split: is the sample too
-small? `--tower pretrained` (the default) copies the tower of models/tiny-llava, which the tiny_model stage
+small? `--tower pretrained` (the default) copies the tower of models/tiny-tower, which the tiny_tower stage
 pretrained (train/tiny_tower.py); `--tower random` keeps the random initial tower. `--tower pooled` replaces the tower's output by what it would ideally give, the mean colour
 of each 4x4 block of every patch (a fixed patch embedding read before the transformer layers): can
 the decoder learn to read shapes from clean features at all?
@@ -178,9 +178,9 @@ def main() -> None:
     parser.add_argument("--target", choices=("narration", "background", "shape", "motion"), default="narration")
     parser.add_argument("--synthetic", type=int, default=0, help="train on N generated clips instead of the train split")
     parser.add_argument("--tower", choices=("pretrained", "random", "pooled"), default="pretrained",
-                        help="pretrained: the tower of models/tiny-llava (dvc repro tiny_model)")
-    parser.add_argument("--tower-from", type=Path, default=REPO / "models/tiny-llava",
-                        help="--tower pretrained: the model folder whose tower is copied (default: the tiny_model stage's; "
+                        help="pretrained: the tiny_tower stage's tower (dvc repro tiny_tower)")
+    parser.add_argument("--tower-from", type=Path, default=REPO / "models/tiny-tower",
+                        help="--tower pretrained: the tower folder to copy (default: the tiny_tower stage's; "
                              "python -m experiments.pretrain_tiny_tower writes others)")
     parser.add_argument("--text-hidden", type=int, default=None, help="decoder width (default: the recipe's)")
     parser.add_argument("--text-layers", type=int, default=None, help="decoder layers (default: the recipe's)")
@@ -222,8 +222,10 @@ def main() -> None:
         folder = build_tiny_llava(train["text"].to_list(), Path(work) / "model", seed=0, **options)
         model, processor = load_narrator(str(folder))
         if args.tower == "pretrained":
-            pretrained, _ = load_narrator(str(args.tower_from))
-            model.model.vision_tower.load_state_dict(pretrained.model.vision_tower.state_dict())
+            from transformers import SiglipVisionModel
+
+            pretrained = SiglipVisionModel.from_pretrained(args.tower_from, local_files_only=True, use_safetensors=True)
+            model.model.vision_tower.load_state_dict(pretrained.state_dict())
         if args.tower == "pooled":
             pool_patches(model, args.patch or vision.patch_size)
         # As the train stage: over-length examples left out, then the pacing's order over the phase's epochs.

@@ -21,14 +21,11 @@ import shutil
 import sys
 from pathlib import Path
 
-from config.params import load_params
+from config.params import BLIND_RUN, load_params
 from curation.io import write_json
 from eval.evaluate import evaluate_benchmark
 from narrate.frames import read_frame_policy
 from narrate.model import load_narrator
-
-BLIND_RUN = "blind"  # the control trained on black frames (stages/train_narrator.py)
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

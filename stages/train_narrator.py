@@ -23,12 +23,13 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from typing import get_args
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # weights come from local folders or the local cache
 
 import torch  # noqa: E402
 
-from config.params import TrainParams, load_params  # noqa: E402
+from config.params import BLIND_RUN, Run, TrainParams, load_params  # noqa: E402
 from curation.io import write_json  # noqa: E402
 from narrate.conversation import load_examples  # noqa: E402
 from narrate.frames import read_policy_file, write_frame_policy  # noqa: E402
@@ -43,12 +44,11 @@ from train.sft import (  # noqa: E402
     phase_trainer,
 )
 
-RUNS = ("curriculum", "shuffle", "blind")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", choices=RUNS, required=True)
+    parser.add_argument("--run", choices=get_args(Run), required=True)
     parser.add_argument("--frames", type=Path, required=True, help="the frames stage's folder (train split, policy.json)")
     parser.add_argument("--mixture", type=Path, required=True, help="the mix stage's folder (train split)")
     parser.add_argument("--model-out", type=Path, required=True, help="folder for final/ and checkpoints/")
@@ -83,7 +83,7 @@ def main() -> None:
     apply_pixel_budget(processor, policy.max_pixels, recipe.data.frames_per_image)
     examples = load_examples(frames_file, mixture_file)
     dataset, kept, over_length = trainable_examples(examples, processor, recipe.train.max_seq_length,
-                                                    blind=args.run == "blind")
+                                                    blind=args.run == BLIND_RUN)
 
     # A checkpoint is resumed only by the same run: same recipe, params (except step counts) and data.
     fingerprint = run_fingerprint(args.run, recipe, train_params, [frames_file, mixture_file])
@@ -146,7 +146,7 @@ def main() -> None:
             "run": args.run,
             "recipe": recipe.name,
             "pacing": pacing,
-            "blind": args.run == "blind",
+            "blind": args.run == BLIND_RUN,
             "examples": len(examples),
             "trained_examples": len(dataset),
             "over_length": len(over_length),

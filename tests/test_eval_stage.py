@@ -45,6 +45,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for kind in ("mixtures", "frames"):  # the held-out split: the same few clips suffice to run the reader
         shutil.copy2(work / f"data/{kind}/train.parquet", work / f"data/{kind}/test.parquet")
     quick_tower_pretraining(work)
+    run_stage(work, "tiny_tower")
     run_stage(work, "tiny_model")
     for run in RUNS:  # untrained narrators, saved as the train stage saves them
         final = work / "models/narrator" / run / "final"
@@ -85,14 +86,14 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_format_is_scored_and_absent_files_are_skipped(project: Path) -> None:
-    metrics = json.loads((project / "reports/eval/curriculum/metrics.json").read_text())
+    metrics = json.loads((project / "reports/eval/runs/curriculum/metrics.json").read_text())
     assert set(metrics) == {"narrator_test", "coco_photos", "textcaps_photos", "mmbench_photos"}
     assert metrics["narrator_test"]["examples"] == 6 and metrics["coco_photos"]["examples"] == 2
     assert {"CIDEr_in-domain", "CIDEr_out-domain"} <= set(metrics["coco_photos"])
     assert {"Bleu_4", "METEOR", "ROUGE_L", "CIDEr"} <= set(metrics["textcaps_photos"])
     mmbench = metrics["mmbench_photos"]
     assert mmbench["questions"] == 2 and mmbench["rows"] == 4 and 0 <= mmbench["circular_accuracy"] <= mmbench["vanilla_accuracy"]
-    summary = json.loads((project / "reports/eval/curriculum/summary.json").read_text())["benchmarks"]
+    summary = json.loads((project / "reports/eval/runs/curriculum/summary.json").read_text())["benchmarks"]
     assert summary["coco_karpathy_test"]["status"] == "skipped" and "bench/nowhere.json" in summary["coco_karpathy_test"]["reason"]
     assert summary["coco_photos"]["settings"] == {
         "prompt": "Describe this moment in one short sentence.", "max_new_tokens": 12,
@@ -102,11 +103,11 @@ def test_every_format_is_scored_and_absent_files_are_skipped(project: Path) -> N
 
 
 def test_saved_results_rescore_to_the_reported_numbers(project: Path) -> None:
-    results = project / "reports/eval/curriculum/benchmarks/coco_photos/results.json"
+    results = project / "reports/eval/runs/curriculum/benchmarks/coco_photos/results.json"
     rescored = score_coco_files(project / "bench/coco/captions.json", results, spice="off")
-    reported = json.loads((project / "reports/eval/curriculum/metrics.json").read_text())["coco_photos"]
+    reported = json.loads((project / "reports/eval/runs/curriculum/metrics.json").read_text())["coco_photos"]
     assert all(rescored.corpus[m] == reported[m] for m in rescored.corpus)
-    lines = (project / "reports/eval/curriculum/benchmarks/narrator_test/predictions.jsonl").read_text().splitlines()
+    lines = (project / "reports/eval/runs/curriculum/benchmarks/narrator_test/predictions.jsonl").read_text().splitlines()
     ids = pl.read_parquet(project / "data/mixtures/test.parquet")["example_id"].to_list()
     assert sorted(json.loads(line)["id"] for line in lines) == sorted(ids)
 
@@ -126,7 +127,7 @@ def test_runs_are_compared_against_the_blind_control(project: Path) -> None:
     headline = json.loads((project / "reports/eval/metrics.json").read_text())
     assert headline["run"] == "curriculum" and set(headline["cider_d"]) == set(RUNS)
     for run in RUNS:  # each run's CIDEr-D is its own eval's narrator_test score, not a second narration
-        own = json.loads((project / f"reports/eval/{run}/metrics.json").read_text())["narrator_test"]["CIDEr"]
+        own = json.loads((project / f"reports/eval/runs/{run}/metrics.json").read_text())["narrator_test"]["CIDEr"]
         assert headline["cider_d"][run] == round(own, 4)
     blind = headline["cider_d"]["blind"]
     assert set(headline["over_blind"]) == {"curriculum", "shuffle"}
@@ -134,7 +135,7 @@ def test_runs_are_compared_against_the_blind_control(project: Path) -> None:
         assert headline["over_blind"]["curriculum"] == round(headline["cider_d"]["curriculum"] / blind, 3)
     assert "Training runs compared" in (project / "reports/eval/index.md").read_text()
     # The blind control narrates black frames, as it was trained.
-    settings = json.loads((project / "reports/eval/blind/summary.json").read_text())["benchmarks"]["narrator_test"]["settings"]
+    settings = json.loads((project / "reports/eval/runs/blind/summary.json").read_text())["benchmarks"]["narrator_test"]["settings"]
     assert "black" in settings["frames"]
 
 

@@ -44,6 +44,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy2(REPO / "params.yaml", work / "params.yaml")
     make_training_inputs(work, count=12)
     quick_tower_pretraining(work)
+    run_stage(work, "tiny_tower")
     run_stage(work, "tiny_model")
     set_train_params(work, max_steps=4, save_steps=2, logging_steps=1)
     return work

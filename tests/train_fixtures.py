@@ -46,7 +46,7 @@ def make_training_inputs(dest: Path, count: int = 16) -> pl.DataFrame:
 
 def quick_tower_pretraining(project: Path) -> None:
     """Shrink params tiny_model.tower_pretraining in `project` (a few seconds instead of a minute), so
-    stages/tiny_model.py runs quickly in a temp folder."""
+    stages/tiny_tower.py runs quickly in a temp folder."""
     path = project / "params.yaml"
     params = yaml.safe_load(path.read_text(encoding="utf-8"))
     params["tiny_model"]["tower_pretraining"].update(scenes=40, eval_scenes=10, steps=20)

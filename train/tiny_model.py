@@ -48,9 +48,10 @@ from transformers import (
     LlavaProcessor,
     PreTrainedTokenizerFast,
     Qwen2_5_VLConfig,
-    SiglipVisionConfig,
 )
 from transformers.models.siglip.image_processing_pil_siglip import SiglipImageProcessorPil
+
+from train.tiny_tower import TOWER_REPORT, tiny_vision_config
 
 # --------------------------------------------------------------------------------------------
 # 1. Tokenizer
@@ -166,15 +167,8 @@ def build_tiny_llava(
     tokenizer = train_tokenizer(texts, vocab_size=vocab_size)
     image_tokens = (image_size // patch_size) ** 2
 
-    vision_config = SiglipVisionConfig(
-        hidden_size=vision_hidden,
-        intermediate_size=vision_hidden * mlp_ratio,
-        num_hidden_layers=vision_layers,
-        num_attention_heads=heads,
-        image_size=image_size,
-        patch_size=patch_size,
-        vision_use_head=False,  # LLaVA reads hidden states; the pooling head would be dead weight
-    )
+    vision_config = tiny_vision_config(image_size=image_size, patch_size=patch_size, vision_hidden=vision_hidden,
+                                       vision_layers=vision_layers, heads=heads, mlp_ratio=mlp_ratio)
     text_config = LlamaConfig(
         vocab_size=len(tokenizer),  # the real vocabulary, which can be < vocab_size
         hidden_size=text_hidden,
@@ -281,3 +275,26 @@ def tiny_qwen2_5_vl_config(vocab_size: int = 256) -> Qwen2_5_VLConfig:
         image_token_id=vocab_size - 2,
         video_token_id=vocab_size - 1,
     )
+
+
+def build_tiny_llava_with_tower(texts: list[str], out: Path, recipe: Any, tower_dir: Path) -> Any:
+    """The tiny recipe's model in `out`: random projector and decoder (tokenizer trained on `texts`),
+    the pretrained tower of `tower_dir` (train/tiny_tower.py) in place of the random one, saved with
+    the tower's pretraining report. Returns the model. Written to `<out>.partial` first, then renamed."""
+    import shutil
+
+    from transformers import SiglipVisionModel
+
+    from narrate.model import load_narrator
+
+    partial = out.with_name(out.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    build_tiny_llava(texts, partial, seed=0, **tiny_llava_options(recipe))
+    model, _ = load_narrator(str(partial))
+    tower = SiglipVisionModel.from_pretrained(tower_dir, local_files_only=True, use_safetensors=True)
+    model.model.vision_tower.load_state_dict(tower.state_dict(), strict=True)  # a tower of another recipe fails here
+    model.save_pretrained(partial, safe_serialization=True)
+    shutil.copy2(tower_dir / TOWER_REPORT, partial / TOWER_REPORT)
+    shutil.rmtree(out, ignore_errors=True)
+    partial.rename(out)
+    return model

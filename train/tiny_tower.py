@@ -256,29 +256,55 @@ def pretrain_tower(tower: torch.nn.Module, image_processor: Any, world: ModuleTy
             "held_out_before": before, "held_out_after": after, "labels": asdict(vocabulary)}
 
 
-def build_pretrained_tiny_llava(texts: list[str], out: Path, recipe: Any, world: ModuleType,
-                                config: TowerPretrainingParams) -> tuple[Any, dict[str, Any]]:
-    """The tiny recipe's model in `out`: built with random weights (tokenizer trained on `texts`),
-    its tower pretrained on images laid out by the recipe's frame policy, saved with
-    tower_pretraining.json. Returns the model and the pretraining report.
+TOWER_REPORT = "tower_pretraining.json"  # held-out accuracies, written next to the tower's weights
+
+
+def tiny_vision_config(*, image_size: int, patch_size: int, vision_hidden: int, vision_layers: int, heads: int,
+                       mlp_ratio: int) -> Any:
+    """The tiny narrator's SigLIP-style tower: the one config the tower stage pretrains and LLaVA embeds."""
+    from transformers import SiglipVisionConfig
+
+    return SiglipVisionConfig(
+        hidden_size=vision_hidden,
+        intermediate_size=vision_hidden * mlp_ratio,
+        num_hidden_layers=vision_layers,
+        num_attention_heads=heads,
+        image_size=image_size,
+        patch_size=patch_size,
+        vision_use_head=False,  # LLaVA reads hidden states; the pooling head would be dead weight
+    )
+
+
+def pretrain_tiny_tower(out: Path, recipe: Any, world: ModuleType,
+                        config: TowerPretrainingParams) -> tuple[Any, dict[str, Any]]:
+    """The tiny recipe's vision tower in `out`: a SigLIP-style tower initialised as the tiny LLaVA
+    initialises its own (seed 0), pretrained on images laid out by the recipe's frame policy,
+    saved with its pretraining report. Returns the tower and the report.
 
     Built in `<out>.partial` and renamed to `out` once pretrained: a run killed midway never
-    leaves an untrained model where training would load it.
+    leaves an untrained tower where the tiny_model stage would read it.
     """
     import json
     import shutil
 
-    from narrate.model import load_narrator
-    from train.tiny_model import build_tiny_llava, tiny_llava_options
+    from transformers import SiglipImageProcessor, SiglipVisionModel
 
+    arch = recipe.architecture.vision
+    if arch.image_size is None:  # (load_recipe already checks data.max_pixels = image_size^2)
+        raise ValueError(f"{recipe.source}: architecture.vision.image_size must be set: the tiny tower has a fixed input size")
+    vision = tiny_vision_config(image_size=arch.image_size, patch_size=arch.patch_size, vision_hidden=arch.hidden_size,
+                                vision_layers=arch.layers, heads=arch.attention_heads,
+                                mlp_ratio=arch.intermediate_size // arch.hidden_size)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)  # the seed build_tiny_llava initialises with: LLaVA builds its tower first
+        tower = SiglipVisionModel(vision)
+    # The image processor load_narrator gives the tiny narrator: SigLIP's, at the tower's input size.
+    image_processor = SiglipImageProcessor(size={"height": arch.image_size, "width": arch.image_size})
+    report = pretrain_tower(tower, image_processor, world, config, recipe.data)
     partial = out.with_name(out.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    build_tiny_llava(texts, partial, seed=0, **tiny_llava_options(recipe))
-    model, processor = load_narrator(str(partial))
-    report = pretrain_tower(model.model.vision_tower, processor.image_processor, world, config,
-                            recipe.data)
-    model.save_pretrained(partial, safe_serialization=True)
-    (partial / "tower_pretraining.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    tower.save_pretrained(partial, safe_serialization=True)
+    (partial / TOWER_REPORT).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     shutil.rmtree(out, ignore_errors=True)
     partial.rename(out)
-    return model, report
+    return tower, report
