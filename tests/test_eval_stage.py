@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from eval.caption_metrics import score_coco_files
+from eval.report import NO_COMPARISON
 from narrate.frames import write_frame_policy
 from train.recipes import load_recipe
 
@@ -112,12 +113,13 @@ def test_saved_results_rescore_to_the_reported_numbers(project: Path) -> None:
     assert sorted(json.loads(line)["id"] for line in lines) == sorted(ids)
 
 
-def test_report_escapes_dataset_text_and_shows_published_figures(project: Path) -> None:
+def test_report_escapes_dataset_text_and_compares_no_benchmark_without_published_figures(project: Path) -> None:
     page = (project / "reports/eval/index.html").read_text()
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert "BLIP-2 OPT-2.7B" in page and "Karpathy test" in page and "data:image/png;base64," in page
+    # No evaluated benchmark has published figures (coco_karpathy_test was skipped): no chart, and none shown.
+    assert NO_COMPARISON in page and "data:image/png;base64," not in page and "BLIP-2" not in page
     text = (project / "reports/eval/index.md").read_text()
-    assert "| coco_karpathy_test | skipped |" in text and "bench/nowhere.json" in text
+    assert "| coco_karpathy_test | coco | not found:" in text and text.count("bench/nowhere.json") == 1
     plot = json.loads((project / "reports/eval/plots/scores.json").read_text())
     assert [row["benchmark"].split(":")[0] for row in plot] == ["narrator_test", "coco_photos", "textcaps_photos",
                                                                 "mmbench_photos"]
