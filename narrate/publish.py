@@ -6,16 +6,21 @@
 
 The export folder holds safetensors weights (a LoRA adapter is merged into its base unless
 --adapter), the processor with the frame policy the model was trained with, and README.md, the
-model card: base model and recipe, LoRA and training settings, the data version (DVC hashes of
-the mixtures and of the raw dumps, from dvc.lock), the mixture composition and curation funnel,
-the eval table with each benchmark's split and generation settings, and the limits (the LVD-2M
-and YouDescribe licences are non-commercial). Nothing pickled is exported (the Trainer's
+model card, built from what was trained: the base model (its Hub id in the metadata only when it
+has one), recipe, frame policy, phases and training settings (LoRA settings only when a phase
+trained with LoRA), the data version (the project's git commit, and DVC hashes of the mixtures
+and of the raw dumps from dvc.lock), the mixture composition and curation funnel, the eval scores
+as papers print them with each benchmark's generation settings, and the limits (the LVD-2M and
+YouDescribe licences are non-commercial). Nothing pickled is exported (the Trainer's
 training_args.bin stays behind).
 """
 
 from __future__ import annotations
 
 import json
+import re
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,11 +57,30 @@ def _stage_out(project: Path, stages: dict[str, Any], stage: str, name: str) -> 
     return None
 
 
+def git_state(project: Path) -> dict[str, Any] | None:
+    """The project's commit (`git rev-parse HEAD`) and whether tracked files differ from it; None when
+    the project is not the top of a git checkout."""
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(["git", "-C", str(project), *args], capture_output=True, text=True, check=False)
+        except FileNotFoundError:  # no git on this machine
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    top = git("rev-parse", "--show-toplevel")
+    if top is None or Path(top).resolve() != project.resolve():  # not a checkout, or inside another one
+        return None
+    commit = git("rev-parse", "HEAD")
+    changes = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit, "dirty": bool(changes)} if commit else None
+
+
 def data_lineage(project: Path) -> dict[str, Any]:
-    """DVC hashes of the mixtures and the raw dumps (dvc.lock), mixture manifest and curation funnel."""
+    """The project's git commit, DVC hashes of the mixtures and the raw dumps (dvc.lock), mixture
+    manifest and curation funnel."""
     stages = _lock_stages(project)
-    lineage: dict[str, Any] = {"dvc_lock": "dvc.lock" if stages else None, "mixtures": None, "raw_dumps": {},
-                               "licences": [], "manifest": None, "funnel": None}
+    lineage: dict[str, Any] = {"git": git_state(project), "dvc_lock": "dvc.lock" if stages else None,
+                               "mixtures": None, "raw_dumps": {}, "licences": [], "manifest": None, "funnel": None}
     mixtures = next((out for out in stages.get("mix", {}).get("outs", []) if "nfiles" in out), None)  # the folder
     if mixtures is not None:
         lineage["mixtures"] = {"path": mixtures["path"], "md5": mixtures.get("md5"), "files": mixtures.get("nfiles")}
@@ -87,67 +111,171 @@ def run_results(project: Path, run: str) -> tuple[dict[str, Any] | None, dict[st
     return training, metrics, summary
 
 
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")  # owner/name
+
+
+def hub_id(name: str, project: Path, *, cache_dir: str | Path | None = None) -> str | None:
+    """`name` when it is a Hugging Face Hub model id: owner/name, neither a folder of this machine or
+    of the project nor a path the project's pipeline writes (dvc.lock outputs), and in the local
+    Hugging Face cache (`cache_dir`, default HF_HUB_CACHE), where training loaded it from."""
+    from huggingface_hub import try_to_load_from_cache
+
+    outputs = {out["path"] for stage in _lock_stages(project).values() for out in stage.get("outs", [])}
+    if not _HUB_ID.fullmatch(name) or name in outputs or (project / name).exists() or Path(name).exists():
+        return None
+    return name if isinstance(try_to_load_from_cache(name, "config.json", cache_dir=cache_dir), str) else None
+
+
 CARD_TAGS = ["visual-narrator", "audio-description", "video-captioning", "dense-captioning"]
 
 
-def front_matter(base_model: str) -> str:
-    """The model card's YAML metadata; yaml.safe_dump quotes any value that needs it."""
-    metadata = {
-        "base_model": base_model,
+def front_matter(base_model: str | None) -> str:
+    """The model card's YAML metadata; yaml.safe_dump quotes any value that needs it. `base_model`
+    only for a Hub id: the Hub links the card to it."""
+    metadata: dict[str, Any] = {"base_model": base_model} if base_model else {}
+    metadata.update({
         "library_name": "transformers",
         "license": "other",
         "license_name": "non-commercial (see Limits)",
         "pipeline_tag": "image-text-to-text",
         "tags": CARD_TAGS,
-    }
+    })
     return yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1000)
 
 
-def _eval_table(eval_metrics: dict, benchmarks: dict) -> Table:
-    rows = []
+def _value(value: Any) -> str:
+    """A setting as a table cell reads it: lists joined, None as "none", floats as written (%g)."""
+    if value is None:
+        return "none"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_value(v) for v in value) or "none"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def _flat(settings: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted key, value) of nested settings, in their order."""
+    rows: list[tuple[str, str]] = []
+    for key, value in settings.items():
+        if isinstance(value, Mapping):
+            rows += _flat(value, f"{prefix}{key}.")
+        else:
+            rows.append((f"{prefix}{key}", _value(value)))
+    return rows
+
+
+def settings_table(settings: Mapping[str, Any], header: str = "setting") -> Table:
+    return Table("", (header, "value"), tuple(_flat(settings)))
+
+
+def uses_lora(recipe: Any) -> tuple[bool, bool]:
+    """Whether a phase of the recipe trains the (language, vision) tower with LoRA."""
+    return (any(p.language == "lora" for p in recipe.phases), any(p.vision == "lora" for p in recipe.phases))
+
+
+def lora_table(recipe: Any) -> Table | None:
+    """The LoRA settings, only when a phase trained with LoRA (they are unused otherwise)."""
+    language, vision = uses_lora(recipe)
+    if not (language or vision):
+        return None
+    lora = recipe.lora
+    settings: dict[str, Any] = {"r": lora.r, "alpha": lora.alpha, "dropout": lora.dropout}
+    if language:
+        settings["language target modules"] = list(lora.target_modules)
+    if vision:
+        settings["vision target modules"] = list(lora.vision_target_modules)
+    return settings_table(settings, "LoRA")
+
+
+def phases_table(recipe: Any) -> Table:
+    rows = tuple((p.name, p.vision, p.projector, p.language, f"{p.epochs:g}", f"{p.learning_rate:g}") for p in recipe.phases)
+    return Table("", ("phase", "vision", "projector", "language", "epochs", "learning rate"), rows,
+                 kinds=("", "", "", "", "n", "n"))
+
+
+def training_result(metrics: Mapping[str, Any] | None) -> str | None:
+    """One sentence on what training did; losses to 4 significant digits."""
+    if not metrics:
+        return None
+    loss = f"loss {metrics['first_loss']:.4g} at the first logged step, {metrics['final_loss']:.4g} at the end" \
+        if "first_loss" in metrics else f"final loss {metrics['final_loss']:.4g}"
+    return f"{metrics['steps']:,} optimizer steps on {metrics['trained_examples']:,} examples; {loss}."
+
+
+CAPTION_SCORES = (("CIDEr", "CIDEr"), ("Bleu_4", "BLEU-4"), ("METEOR", "METEOR"), ("ROUGE_L", "ROUGE-L"))
+
+
+def _eval_tables(eval_metrics: Mapping[str, Any], benchmarks: Mapping[str, Any]) -> tuple[Table, Table]:
+    """Scores as papers print them (x 100, one decimal) and each benchmark's generation settings."""
+    scores = []
     for name, m in eval_metrics.items():
-        settings = benchmarks.get(name, {}).get("settings", {})
-        rows.append((
-            name,
-            str(m.get("examples", m.get("questions", ""))),
-            f"{100 * m['CIDEr']:.1f}" if "CIDEr" in m else "",
-            f"{100 * m['Bleu_4']:.1f}" if "Bleu_4" in m else "",
-            f"{100 * m['circular_accuracy']:.1f}" if "circular_accuracy" in m else "",
-            json.dumps(settings),
-        ))
-    return Table("", ("benchmark", "examples", "CIDEr (x100)", "BLEU-4 (x100)", "CircularEval (%)", "generation settings"),
-                 tuple(rows), kinds=("", "n", "n", "n", "n", ""))
+        examples = f"{m['questions']:,} questions" if "questions" in m else f"{m['examples']:,}"
+        scores.append((name, examples, *(f"{100 * m[k]:.1f}" if k in m else "" for k, _ in CAPTION_SCORES),
+                       f"{100 * m['circular_accuracy']:.1f}" if "circular_accuracy" in m else ""))
+    settings = tuple(
+        (name, s["prompt"], s["max_new_tokens"], s["decoding"], s["frames"], s["max_pixels"])
+        for name in eval_metrics for s in (benchmarks[name]["settings"],)
+    )
+    return (
+        Table("", ("benchmark", "examples", *(label for _, label in CAPTION_SCORES), "CircularEval (%)"),
+              tuple(scores), kinds=("", "n", "n", "n", "n", "n", "n")),
+        Table("", ("benchmark", "prompt", "max new tokens", "decoding", "frames", "max pixels"), settings,
+              kinds=("", "t", "n", "", "", "n")),
+    )
 
 
-def model_card(*, base_model: str, recipe: Any, run: str, frame_policy: dict, merged: bool, lineage: dict,
-               training: dict, eval_metrics: dict | None, eval_summary: dict | None) -> str:
-    """The model card text (Hugging Face README.md with YAML metadata), from reporting/templates/model_card.md.j2."""
+def model_card(*, base_model: str, base_hub_id: str | None, recipe: Any, run: str, frame_policy: dict, merged: bool,
+               lineage: dict, training: dict, eval_metrics: dict | None, eval_summary: dict | None) -> str:
+    """The model card text (Hugging Face README.md with YAML metadata), from reporting/templates/model_card.md.j2.
+
+    `base_model`: what the narrator was trained from (a folder or a Hub id); `base_hub_id`: its Hub
+    id, or None for a local model (`hub_id`); `training`: {"params": params.yaml `train`,
+    "metrics": the train stage's metrics.json or None}.
+    """
     manifest, funnel = lineage["manifest"], lineage["funnel"]
     benchmarks = (eval_summary or {}).get("benchmarks", {})
+    scores, generation = _eval_tables(eval_metrics, benchmarks) if eval_metrics else (None, None)
     return render(
         "model_card.md.j2",
-        front_matter=front_matter(base_model),
+        front_matter=front_matter(base_hub_id),
         base_model=base_model,
+        base_hub_id=base_hub_id,
+        parts=[(part, getattr(recipe.model, key)) for part, key in (("vision", "vision_encoder"), ("language", "language_model"))
+               if getattr(recipe.model, key)],
         recipe=recipe,
         run=run,
         merged=merged,
-        frame_policy=json.dumps(frame_policy),
-        train_params=json.dumps(training["params"], sort_keys=True),
-        training_metrics=training["metrics"],
+        frame_policy=settings_table(frame_policy, "frame policy"),
+        phases=phases_table(recipe),
+        train_settings=settings_table({
+            "per-device batch": recipe.train.per_device_batch_size,
+            "gradient accumulation": recipe.train.gradient_accumulation_steps,
+            "max sequence (tokens)": recipe.train.max_seq_length,
+            "gradient checkpointing": recipe.train.gradient_checkpointing,
+            "seed": recipe.train.seed,
+        }),
+        lora=lora_table(recipe),
+        train_params=settings_table(training["params"], "params.yaml train") if training["params"] else None,
+        training_result=training_result(training["metrics"]),
         lineage=lineage,
         mixture=manifest and Table(
             "", ("source", "asked", "obtained", "shortfall"),
-            tuple((s, str(v["asked"]), str(v["obtained"]), str(v["shortfall"])) for s, v in sorted(manifest["sources"].items())),
+            tuple((s, v["asked"], v["obtained"], v["shortfall"]) for s, v in sorted(manifest["sources"].items())),
             kinds=("", "n", "n", "n"),
         ),
-        curriculum=manifest and json.dumps(manifest.get("curriculum")),
+        curriculum=manifest and "; ".join(f"{k} {v}" for k, v in _flat(manifest.get("curriculum") or {})),
         funnel=funnel and Table(
             "", ("source", "raw records", "quarantined", "rejected", "kept"),
-            tuple((s, *(str(v[k]) for k in ("raw_records", "quarantined", "rejected", "kept")))
+            tuple((s, *(v[k] for k in ("raw_records", "quarantined", "rejected", "kept")))
                   for s, v in sorted(funnel["sources"].items())),
             kinds=("", "n", "n", "n", "n"),
         ),
-        evaluation=eval_metrics and _eval_table(eval_metrics, benchmarks),
+        evaluation=scores,
+        generation=generation,
+        own_splits=[n for n in (eval_metrics or {}) if benchmarks.get(n, {}).get("format") == "narrator"],
         skipped=[n for n, b in benchmarks.items() if b.get("status") == "skipped"],
         licence_notes=[LICENCE_NOTES.get(lic, lic) for lic in (lineage.get("licences") or sorted(LICENCE_NOTES))],
     )
@@ -172,21 +300,23 @@ def export(model_dir: str | Path, out_dir: str | Path, *, project: str | Path = 
     if adapter:
         from peft import PeftModel
 
-        base_id = json.loads((model_dir / "adapter_config.json").read_text())["base_model_name_or_path"]
-        base, processor = load_narrator(base_id)
+        base_model = json.loads((model_dir / "adapter_config.json").read_text())["base_model_name_or_path"]
+        base, processor = load_narrator(base_model)
         model = PeftModel.from_pretrained(base, str(model_dir))
         if merge:
             model = model.merge_and_unload()
-        base_model = base_id
+        base_hub_id = hub_id(base_model, project)
     else:
         model, processor = load_narrator(str(model_dir))
         base_model = recipe.model.path
+        composed = recipe.model.vision_encoder is not None  # a LLaVA assembled from parts into a local folder
+        base_hub_id = None if composed else hub_id(base_model, project)
     model.save_pretrained(out, safe_serialization=True)
     processor.save_pretrained(out)
     write_frame_policy(out, policy)
     training_metrics, eval_metrics, eval_summary = run_results(project, run)
-    card = model_card(base_model=base_model, recipe=recipe, run=run, frame_policy=policy.to_dict(),
-                      merged=adapter and merge, lineage=data_lineage(project),
+    card = model_card(base_model=base_model, base_hub_id=base_hub_id, recipe=recipe, run=run,
+                      frame_policy=policy.to_dict(), merged=adapter and merge, lineage=data_lineage(project),
                       training={"params": train_params, "metrics": training_metrics},
                       eval_metrics=eval_metrics, eval_summary=eval_summary)
     (out / "README.md").write_text(card, encoding="utf-8")

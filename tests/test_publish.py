@@ -1,15 +1,17 @@
-"""Export for the Hub: the dry-run folder loads back and narrates as before; lineage; LoRA merge; no token."""
+"""Export for the Hub: the dry-run folder loads back and narrates as before; lineage and the git commit;
+LoRA merge; no token."""
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from narrate.publish import data_lineage, export, push
+from narrate.publish import data_lineage, export, git_state, push
 from narrate.frames import fit_pixels, read_frame_policy, write_frame_policy
 from narrate.generation import narrate
 from narrate.model import load_narrator
@@ -49,6 +51,9 @@ def test_dry_run_round_trips_and_narrates_as_before(trained: Path, tmp_path: Pat
         assert section in card
     assert "non-commercial" in card.lower() and "CC BY-NC-ND 4.0" in card
     assert "no dvc.lock next to the export" in card  # this temporary project has none
+    assert "- code: not recorded: the project folder is not a git checkout" in card
+    assert "base_model:" not in card and "trained from a local model, `models/tiny-llava`" in card
+    assert "LoRA" not in card  # the tiny recipe trains no LoRA
 
 
 def test_export_refuses_a_folder_that_is_not_empty(trained: Path, tmp_path: Path) -> None:
@@ -62,6 +67,29 @@ def test_lineage_comes_from_dvc_lock() -> None:
     lineage = data_lineage(REPO)
     assert lineage["mixtures"]["path"] == "data/mixtures" and lineage["mixtures"]["md5"].endswith(".dir")
     assert {"data/sample/lvd2m", "data/sample/youdescribe"} <= set(lineage["raw_dumps"])
+
+
+def git(project: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(project), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_the_card_names_the_projects_real_commit(trained: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "params.yaml").write_text("train:\n  recipe: tiny\n")
+    git(project, "init", "-q")
+    git(project, "add", "params.yaml")
+    git(project, "commit", "-q", "-m", "x")
+    head = git(project, "rev-parse", "HEAD")
+    assert git_state(project) == {"commit": head, "dirty": False}
+    (project / "sub").mkdir()
+    assert git_state(project / "sub") is None  # inside a checkout, not the top of one
+    card = (export(trained, tmp_path / "hub", project=project) / "README.md").read_text()
+    assert f"- code: commit `{head}` of the project\n" in card and "<commit>" not in card
+    (project / "params.yaml").write_text("train:\n  recipe: tiny\n  runs: [curriculum]\n")
+    assert git_state(project) == {"commit": head, "dirty": True}
+    assert git_state(tmp_path) is None
 
 
 def test_lora_adapter_is_merged_into_its_base(tmp_path: Path) -> None:
@@ -82,7 +110,8 @@ def test_lora_adapter_is_merged_into_its_base(tmp_path: Path) -> None:
     assert not (out / "adapter_config.json").exists()
     merged, merged_processor = load_narrator(str(out))
     assert narrate(merged, merged_processor, photo(), max_new_tokens=20) == expected
-    assert f"base model: `{base}`" in (out / "README.md").read_text()
+    card = (out / "README.md").read_text()
+    assert f"trained from a local model, `{base}`" in card and "base_model:" not in card  # a path, not a hub id
     kept = export(adapter, tmp_path / "adapter-export", project=tmp_path, merge=False)  # --adapter
     assert (kept / "adapter_model.safetensors").exists() and not (kept / "model.safetensors").exists()
     assert read_frame_policy(kept) == POLICY
