@@ -5,7 +5,8 @@ outputs) and the predictions of the run named by params `eval.run` (the narrator
 about); writes into --out
 - metrics.json: the headline for `dvc metrics show` / `dvc exp show`: CIDEr-D of every run on the
   narrator's held-out clips, each run's ratio over the blind control (when it was trained), and
-  the chosen run's scores on every evaluated benchmark;
+  the chosen run's headline score (CIDEr-D, or CircularEval accuracy) on every other evaluated
+  benchmark; every other figure stays in the runs' own metrics.json and summary.json;
 - index.md and index.html: the chosen run next to published results of ~3B models, the runs
   compared, generation settings, what was skipped, sample predictions;
 - plots/scores.png and plots/scores.json (the DVC plot).
@@ -23,6 +24,9 @@ from config.params import BLIND_RUN, load_params
 from curation.io import write_json
 from eval.report import html_page, load_published, markdown, plot_rows, scores_figure
 from eval.results import BenchmarkResult
+
+
+HEADLINE_METRIC = {"mmbench": "circular_accuracy"}  # by format; caption benchmarks: CIDEr
 
 
 def read_results(run_dir: Path) -> tuple[dict[str, Any], list[BenchmarkResult]]:
@@ -66,12 +70,12 @@ def main() -> None:
     blind_run = BLIND_RUN if BLIND_RUN in evaluated else None
     blind = next((r["cider_d"] for r in runs if r["run"] == blind_run), None)
     model_info, results = per_run[chosen]
-    headline: dict[str, Any] = {"run": chosen, "test_examples": runs[0]["examples"],
-                                "cider_d": {r["run"]: round(r["cider_d"], 4) for r in runs}}
+    headline: dict[str, Any] = {"cider_d": {r["run"]: round(r["cider_d"], 4) for r in runs}}
     if blind is not None:  # an experiment may train the curriculum run alone
         headline["over_blind"] = {r["run"]: (round(r["cider_d"] / blind, 3) if blind > 0 else None)
                                   for r in runs if r["run"] != blind_run}
-    headline["benchmarks"] = {r.name: r.metrics for r in results if r.status == "evaluated"}
+    headline[chosen] = {r.name: round(r.metrics[HEADLINE_METRIC.get(r.format, "CIDEr")], 4) for r in results
+                        if r.status == "evaluated" and r.format != "narrator"}  # narrator: cider_d above
     write_json(headline, args.out / "metrics.json")
 
     published = load_published()

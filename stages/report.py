@@ -5,7 +5,8 @@ dvc.yaml lists each as a dep) and params `score.difficulty_buckets`; writes into
 - index.html: one self-contained page (inline CSS, PNG figures as data URIs),
 - summary.md: headline counts, funnel, dedup precision/recall, mixture tables,
 - plots/*.csv: the numbers behind every figure, for `dvc plots show`,
-and to --metrics the headline counts for `dvc metrics show` / `dvc exp show`. Outputs are
+and to --metrics the few curation figures `dvc metrics show` / `dvc exp show` compare (funnel
+totals, dedup, mixture size and shortfall; the page shows the rest). Outputs are
 byte-identical for identical inputs; paths are the arguments dvc.yaml gives.
 """
 
@@ -25,6 +26,9 @@ from curation.report import Report, ReportInputs, build_report, render_html, ren
 from curation.schema import SOURCES
 
 SPLITS = ("train", "val", "test")
+# The curation figures `dvc exp show` compares (the page shows every headline figure).
+METRIC_KEYS = ("raw_records", "kept_after_filter", "kept_after_dedup", "dedup_precision", "dedup_recall",
+               "mixture_size", "mixture_shortfall_total")
 
 # Only the columns the report uses are read (a real release has millions of kept rows).
 REJECT_COLUMNS = ["source", "raw_file", "raw_row", "text", "word_count", "language", "reject_reasons"]
@@ -77,7 +81,7 @@ def write_report(report: Report, out: Path, metrics: Path) -> None:
         frame.write_csv(plots / f"{name}.csv", float_precision=6)
     (out / "index.html").write_text(render_html(report), encoding="utf-8")
     (out / "summary.md").write_text(render_markdown(report), encoding="utf-8")
-    write_json(report.headline, metrics)
+    write_json({key: report.headline[key] for key in METRIC_KEYS}, metrics)
 
 
 def main(argv: list[str] | None = None) -> None:
