@@ -1,8 +1,11 @@
-"""Narrating photos and videos from the console: scenes, timed description tracks, errors that name the file."""
+"""Narrating photos and videos from the console: scenes, timed description tracks, errors that name the file,
+one-line errors for a missing or unusable model, the project root's default model, --quiet, help with defaults."""
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -12,6 +15,7 @@ import numpy as np
 import pytest
 import webvtt
 
+from narrate.cli import DEFAULT_MODEL, build_parser
 from narrate.frames import write_frame_policy
 from narrate.scenes import SceneOptions, detect_scenes
 from narrate.tracks import cues_for_scenes, fit_to_time, write_tracks
@@ -84,7 +88,8 @@ def narrator(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     console = shutil.which("visual-narrator")
     command = [console] if console else [sys.executable, "-m", "narrate.cli"]
-    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}  # this checkout, whatever an older install maps
+    return subprocess.run([*command, *args], cwd=cwd, capture_output=True, text=True, env=env)
 
 
 def test_console_command_narrates_photos_and_a_video_and_reports_bad_files(narrator: Path, tmp_path: Path) -> None:
@@ -108,15 +113,79 @@ def test_console_command_narrates_photos_and_a_video_and_reports_bad_files(narra
     assert (tmp_path / f"out/{SAMPLE_VIDEO.stem}.srt").exists()
 
 
-def test_a_model_without_frame_policy_needs_a_recipe(narrator: Path, tmp_path: Path) -> None:
-    bare = tmp_path / "bare"
-    shutil.copytree(narrator, bare)
-    config = json.loads((bare / "processor_config.json").read_text())
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    """Exit status not 0, stderr exactly one line (no traceback) holding every needle."""
+    assert result.returncode != 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for needle in needles:
+        assert needle in lines[0], (needle, lines[0])
+
+
+def without_frame_policy(narrator: Path, folder: Path) -> Path:
+    shutil.copytree(narrator, folder)
+    config = json.loads((folder / "processor_config.json").read_text())
     config.pop("visual_narrator_frame_policy")
-    (bare / "processor_config.json").write_text(json.dumps(config))
+    (folder / "processor_config.json").write_text(json.dumps(config))
+    return folder
+
+
+def test_a_model_without_frame_policy_needs_a_recipe(narrator: Path, tmp_path: Path) -> None:
+    bare = without_frame_policy(narrator, tmp_path / "bare")
     result = run_cli("narrate", str(FIXTURES / "images/image1.jpg"), "--model", str(bare), "--quiet", cwd=tmp_path)
-    assert result.returncode != 0 and "no saved frame policy" in result.stderr and "--recipe" in result.stderr
+    assert_one_line_error(result, str(bare), "no saved frame policy", "--recipe")
     with_recipe = run_cli("narrate", str(FIXTURES / "images/image1.jpg"), "--model", str(bare), "--recipe", "tiny",
                           "--quiet", "--max-new-tokens", "5", "--out-dir", str(tmp_path / "o"), cwd=tmp_path)
-    assert with_recipe.returncode == 0, with_recipe.stderr
+    assert with_recipe.returncode == 0, with_recipe.stderr  # the advice works
+    unknown = run_cli("narrate", str(FIXTURES / "images/image1.jpg"), "--model", str(bare), "--recipe", "nope",
+                      cwd=tmp_path)
+    assert_one_line_error(unknown, "Unknown recipe 'nope'", "tiny")
 
+
+def test_a_missing_or_unusable_model_is_one_line_naming_it(narrator: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "dvc.yaml").write_text("stages: {}\n")
+    photo = str(FIXTURES / "images/image1.jpg")
+    default = project / DEFAULT_MODEL  # resolved from the project root, not the current folder
+    assert_one_line_error(run_cli("narrate", photo, cwd=project / "sub"), str(default), "`dvc repro`", "--model PATH")
+    assert_one_line_error(run_cli("export", "--dry-run", str(tmp_path / "e"), cwd=project / "sub"),
+                          str(default), "`dvc repro`")
+    missing = tmp_path / "nowhere"
+    assert_one_line_error(run_cli("narrate", photo, "--model", str(missing), cwd=tmp_path), str(missing), "--model PATH")
+    (tmp_path / "empty").mkdir()
+    assert_one_line_error(run_cli("narrate", photo, "--model", str(tmp_path / "empty"), cwd=tmp_path),
+                          str(tmp_path / "empty"), "no *.safetensors weights")
+    bare = without_frame_policy(narrator, tmp_path / "bare")
+    assert_one_line_error(run_cli("export", "--model", str(bare), "--project", str(project), "--dry-run",
+                                  str(tmp_path / "e"), cwd=tmp_path), str(bare), "no saved frame policy")
+    assert not (tmp_path / "e").exists()
+
+
+def test_the_default_model_is_the_project_roots_and_quiet_is_quiet(narrator: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "sub").mkdir(parents=True)
+    (project / "dvc.yaml").write_text("stages: {}\n")
+    shutil.copytree(narrator, project / DEFAULT_MODEL)
+    photo = FIXTURES / "images/image1.jpg"
+    result = run_cli("narrate", str(photo), "--quiet", "--max-new-tokens", "5", "--out-dir", str(tmp_path / "out"),
+                     cwd=project / "sub")
+    assert result.returncode == 0 and result.stderr == "" and result.stdout == "", result.stderr  # no bar, no log line
+    record = json.loads((tmp_path / "out/narrations.jsonl").read_text())  # the result
+    assert record["file"] == str(photo) and record["narration"] and record["model"] == str(project / DEFAULT_MODEL)
+    exported = run_cli("export", "--dry-run", str(tmp_path / "hub"), "--quiet", cwd=project / "sub")
+    assert exported.returncode == 0 and exported.stderr == "", exported.stderr
+    assert exported.stdout == f"export: wrote {tmp_path / 'hub'} (dry run: nothing uploaded)\n"
+    assert (tmp_path / "hub/README.md").is_file()
+
+
+def test_every_option_has_help_that_shows_its_default() -> None:
+    commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, command in commands.choices.items():
+        for action in command._actions:
+            if action.option_strings and action.dest != "help":
+                shown = command._get_formatter()._expand_help(action)  # the text --help prints for it
+                assert action.help and "(default: " in shown, (name, action.dest, shown)
+    shown = " ".join(run_cli("narrate", "--help", cwd=REPO).stdout.split())
+    assert "(default: 160)" in shown and f"(default: {DEFAULT_MODEL} of the project root" in shown
+    assert "--quiet only results and errors: no progress bars, no log lines, no summary (default: off)" in shown
