@@ -200,8 +200,8 @@ def training_result(metrics: Mapping[str, Any] | None) -> str | None:
     """One sentence on what training did; losses to 4 significant digits."""
     if not metrics:
         return None
-    loss = f"loss {metrics['first_loss']:.4g} at the first logged step, {metrics['final_loss']:.4g} at the end" \
-        if "first_loss" in metrics else f"final loss {metrics['final_loss']:.4g}"
+    loss = f"loss {metrics['first_loss']:#.4g} at the first logged step, {metrics['final_loss']:#.4g} at the end" \
+        if "first_loss" in metrics else f"final loss {metrics['final_loss']:#.4g}"
     return f"{metrics['steps']:,} optimizer steps on {metrics['trained_examples']:,} examples; {loss}."
 
 

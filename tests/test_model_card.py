@@ -149,6 +149,8 @@ def test_the_commit_is_the_projects_or_says_there_is_none() -> None:
 def test_figures_are_rounded_and_settings_are_tables() -> None:
     text = card()
     assert "Result: 759 optimizer steps on 607 examples; loss 6.297 at the first logged step, 0.1592 at the end." in text
+    rounded = card(training={**TRAINING, "metrics": {**TRAINING["metrics"], "first_loss": 6.32996, "final_loss": 0.12}})
+    assert "loss 6.330 at the first logged step, 0.1200 at the end." in rounded  # 4 significant digits, zeros kept
     tables = {table[0]: table for table in markdown_tables(text)}
     assert tables["| frame policy | value |"][2:] == [
         "| frames | 4 |", "| max_pixels | 4,096 |", "| fps | none |", "| max_frames | 16 |", "| layout | grid |"]
