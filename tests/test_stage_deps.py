@@ -107,3 +107,10 @@ def test_committed_lock_matches_the_code_params_and_reports() -> None:
                     if state not in ("deleted", "not in cache"):
                         stale.append(f"{stage}: {path} {state}")
     assert not stale, "dvc.lock does not match the committed files; run `dvc repro`:\n" + "\n".join(stale)
+
+
+def test_only_the_headline_files_are_dvc_metrics() -> None:
+    """`dvc exp show` compares what is declared as metrics: the headline figures, not every detail."""
+    declared = {next(iter(m)) if isinstance(m, dict) else m
+                for stage in STAGES.values() for m in stage.get("metrics", [])}
+    assert declared == {"reports/metrics/curation.json", "reports/eval/metrics.json"}
