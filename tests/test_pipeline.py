@@ -202,7 +202,7 @@ def test_metrics_show_and_rerun_is_a_no_op(project: Path) -> None:
     shown = json.dumps(json.loads(run(["dvc", "metrics", "show", "--json"], project)))
     # The headline only: the curation figures are a metric, the funnel's details are not.
     assert "reports/metrics/curation.json" in shown and "reports/metrics/funnel.json" not in shown
-    assert '"mixture_shortfall"' in shown and '"quarantined_by_reason"' not in shown
+    assert '"shortfall"' in shown and '"quarantined_by_reason"' not in shown
     assert "Data and pipelines are up to date" in run(["dvc", "status", *TARGETS], project)
 
 

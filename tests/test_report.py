@@ -412,7 +412,7 @@ def test_stage_writes_report_plots_and_metrics(tmp_path: Path, monkeypatch: pyte
             "plots/mixture_sources.csv", "plots/languages.csv"} <= set(first)
     assert (out / "plots/funnel.csv").read_text().splitlines()[:2] == ["stage,source,count", "1 raw records,lvd2m,12"]
     metrics = json.loads((tmp_path / "reports/metrics/curation.json").read_text())
-    assert metrics["kept_after_dedup"] == 10 and metrics["mixture_shortfall"] == 1 and metrics["dedup_recall"] == 0.75
+    assert metrics["kept_after_dedup"] == 10 and metrics["shortfall"] == 1 and metrics["dedup_recall"] == 0.75
     assert "quarantined" not in metrics  # the page has every headline figure; the DVC metric the few to compare
     assert_inert(Page((out / "index.html").read_text(encoding="utf-8")))
 
