@@ -46,9 +46,11 @@ def project(copy_project: Callable[[str], Path]) -> Path:
     params["eval"]["limit"] = 4
     (work / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     run(["git", "init", "-q", "-b", "main"], work)
+    run(["git", "add", "-A"], work)
+    run(["git", "commit", "-q", "-m", "project"], work)  # DVCLive, in the train stage, needs a commit
     run(["dvc", "repro"], work)
     run(["git", "add", "-A"], work)
-    run(["git", "commit", "-q", "-m", "pipeline and outputs"], work)
+    run(["git", "commit", "-q", "--allow-empty", "-m", "pipeline outputs"], work)
     return work
 
 
