@@ -10,27 +10,19 @@ exist.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from .test_versioning import run
+
 pytestmark = pytest.mark.slow  # the full suite only (tests/conftest.py)
 
 EXPERIMENT = ["dvc", "exp", "run", "-S", "data.mix.youdescribe=0.4"]  # the README's command
 RERUN = {"mix", "frames", "report", "tiny_model", "train@curriculum", "train@shuffle", "train@blind",
          "eval@curriculum", "eval@shuffle", "eval@blind", "eval_report"}
-
-
-def run(cmd: list[str], cwd: Path) -> str:
-    env = {**os.environ, "DVC_NO_ANALYTICS": "1", "TQDM_DISABLE": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
-    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, f"{' '.join(cmd)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    return result.stdout + result.stderr
 
 
 def ran(output: str) -> set[str]:
